@@ -1,0 +1,258 @@
+/**
+ * SSH transport against real sshd test hosts: commands, atomic uploads with modes, reads, checksums, tunnels,
+ * jump hosts, password authentication, and host key policy (strict, accept-new, mismatch always refused).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { OperationFailure } from '../../cli/errors';
+import { SshTransport, type SshTransportOptions } from '../../cli/transport/ssh';
+import { startSshHosts, type SshHosts } from '../helpers/sshHosts';
+
+let lab: SshHosts;
+const open: SshTransport[] = [];
+
+beforeAll(async () => {
+  lab = await startSshHosts([
+    { name: 'alpha', address: '127.0.0.81' },
+    { name: 'beta', address: '127.0.0.82', rootPassword: 'test-root-pw' },
+  ]);
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+function transport(name: string, overrides: Partial<SshTransportOptions> = {}): SshTransport {
+  const h = lab.host(name);
+  const t = new SshTransport({
+    endpoint: {
+      host: h.address,
+      port: h.port,
+      user: 'root',
+      identityFile: lab.clientKeyFile,
+      useAgent: false,
+    },
+    knownHostsFile: lab.knownHostsFile,
+    hostKeyPolicy: 'strict',
+    become: false,
+    connectTimeoutMs: 5000,
+    commandTimeoutMs: 10000,
+    ...overrides,
+  });
+  open.push(t);
+  return t;
+}
+
+async function failureOf(p: Promise<unknown>): Promise<OperationFailure> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof OperationFailure) return e;
+    throw e;
+  }
+  throw new Error('expected a failure');
+}
+
+test('exec runs an argv command with exit code, stdout, stderr and stdin', async () => {
+  const t = transport('alpha');
+  const r = await t.exec(['sh', '-c', 'cat; echo "to err $1" >&2; exit 7', 'sh', "it's quoted"], {
+    stdin: 'from stdin',
+  });
+  expect(r.code).toBe(7);
+  expect(r.stdout.toString()).toBe('from stdin');
+  expect(r.stderr).toBe("to err it's quoted\n");
+});
+
+test('one connection serves many concurrent commands', async () => {
+  const t = transport('alpha');
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => t.exec(['echo', String(i)])));
+  expect(results.map((r) => r.stdout.toString().trim())).toEqual(
+    Array.from({ length: 12 }, (_, i) => String(i)),
+  );
+});
+
+test('a command that overruns its timeout is killed and reported', async () => {
+  const t = transport('alpha');
+  const e = await failureOf(t.exec(['sleep', '30'], { timeoutMs: 300 }));
+  expect(e.code).toBe('E_COMMAND_TIMEOUT');
+  // The connection is still usable afterwards.
+  expect((await t.exec(['true'])).code).toBe(0);
+});
+
+test('upload writes atomically with the requested mode, readFile and checksum read it back', async () => {
+  const t = transport('alpha');
+  await t.exec(['mkdir', '-p', '/etc/orchestrate']);
+  const content = Buffer.from('secret-ish content\n');
+  await t.upload(content, '/etc/orchestrate/test.conf', { mode: 0o600 });
+  const st = await t.exec(['stat', '-c', '%a', '/etc/orchestrate/test.conf']);
+  expect(st.stdout.toString().trim()).toBe('600');
+  expect((await t.readFile('/etc/orchestrate/test.conf'))?.toString()).toBe(content.toString());
+  expect(await t.checksum('/etc/orchestrate/test.conf')).toBe(
+    createHash('sha256').update(content).digest('hex'),
+  );
+  expect(await t.readFile('/etc/orchestrate/missing')).toBeNull();
+  expect(await t.checksum('/etc/orchestrate/missing')).toBeNull();
+  // No temporary files left behind.
+  const ls = await t.exec(['ls', '-A', '/etc/orchestrate']);
+  expect(ls.stdout.toString().trim().split('\n')).toEqual(['test.conf']);
+});
+
+test('upload of a local file replaces an existing file', async () => {
+  const t = transport('alpha');
+  const local = path.join(lab.dir, 'payload.js');
+  writeFileSync(local, 'console.log(1)\n'.repeat(20000));
+  await t.exec(['mkdir', '-p', '/opt/orchestrate']);
+  await t.upload(Buffer.from('old'), '/opt/orchestrate/payload.js', { mode: 0o644 });
+  await t.upload({ localPath: local }, '/opt/orchestrate/payload.js', { mode: 0o755 });
+  expect(await t.checksum('/opt/orchestrate/payload.js')).toBe(
+    createHash('sha256').update(readFileSync(local)).digest('hex'),
+  );
+  expect((await t.exec(['stat', '-c', '%a', '/opt/orchestrate/payload.js'])).stdout.toString().trim()).toBe(
+    '755',
+  );
+});
+
+test('each test host has its own /etc: a file written on one is absent on the other', async () => {
+  const a = transport('alpha');
+  const b = transport('beta');
+  await a.exec(['sh', '-c', 'mkdir -p /etc/orchestrate && echo alpha > /etc/orchestrate/who']);
+  expect((await a.readFile('/etc/orchestrate/who'))?.toString()).toBe('alpha\n');
+  expect(await b.readFile('/etc/orchestrate/who')).toBeNull();
+});
+
+test('forward reaches a port on the remote side through the connection', async () => {
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+  const port = (echo.address() as net.AddressInfo).port;
+  try {
+    const t = transport('alpha');
+    const fwd = await t.forward('127.0.0.1', port);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(fwd.port, fwd.host, () => s.write('ping'));
+      s.once('data', (d) => {
+        resolve(d.toString());
+        s.destroy();
+      });
+      s.once('error', reject);
+    });
+    expect(reply).toBe('ping');
+    await fwd.close();
+  } finally {
+    echo.close();
+  }
+});
+
+test('a jump host carries the connection to the target, verifying both host keys', async () => {
+  const alpha = lab.host('alpha');
+  const beta = lab.host('beta');
+  const t = new SshTransport({
+    endpoint: {
+      host: beta.address,
+      port: beta.port,
+      user: 'root',
+      identityFile: lab.clientKeyFile,
+      useAgent: false,
+      jump: {
+        host: alpha.address,
+        port: alpha.port,
+        user: 'root',
+        identityFile: lab.clientKeyFile,
+        useAgent: false,
+      },
+    },
+    knownHostsFile: lab.knownHostsFile,
+    hostKeyPolicy: 'strict',
+    become: false,
+    connectTimeoutMs: 5000,
+    commandTimeoutMs: 5000,
+  });
+  open.push(t);
+  const r = await t.exec(['sh', '-c', 'echo "$SSH_CONNECTION"']);
+  // sshd of beta sees the connection coming from the jump host's side.
+  expect(r.stdout.toString()).toContain(`${beta.address} ${beta.port}`);
+});
+
+test('password authentication takes the password given (from the inventory env reference)', async () => {
+  const t = transport('beta', {
+    endpoint: {
+      host: lab.host('beta').address,
+      port: lab.host('beta').port,
+      user: 'root',
+      useAgent: false,
+      password: 'test-root-pw',
+    },
+  });
+  expect((await t.exec(['id', '-u'])).stdout.toString().trim()).toBe('0');
+});
+
+test('wrong credentials fail with E_SSH_AUTH', async () => {
+  const t = transport('beta', {
+    endpoint: {
+      host: lab.host('beta').address,
+      port: lab.host('beta').port,
+      user: 'root',
+      useAgent: false,
+      password: 'nope',
+    },
+  });
+  const e = await failureOf(t.exec(['true']));
+  expect(e.code).toBe('E_SSH_AUTH');
+});
+
+test('an unknown host key is refused under strict policy and nothing is recorded', async () => {
+  const kh = path.join(lab.dir, 'known_hosts.empty');
+  writeFileSync(kh, '');
+  const e = await failureOf(transport('alpha', { knownHostsFile: kh }).exec(['true']));
+  expect(e.code).toBe('E_HOST_KEY_UNKNOWN');
+  expect(e.details.join('\n')).toMatch(/SHA256:/);
+  expect(readFileSync(kh, 'utf8')).toBe('');
+});
+
+test('accept-new records an unknown host key, then accepts it strictly', async () => {
+  const kh = path.join(lab.dir, 'known_hosts.acceptnew');
+  writeFileSync(kh, '');
+  const h = lab.host('alpha');
+  expect(
+    (await transport('alpha', { knownHostsFile: kh, hostKeyPolicy: 'accept-new' }).exec(['true'])).code,
+  ).toBe(0);
+  expect(readFileSync(kh, 'utf8')).toBe(`[${h.address}]:${h.port} ${h.hostPublicKey}\n`);
+  expect(
+    (await transport('alpha', { knownHostsFile: kh, hostKeyPolicy: 'strict' }).exec(['true'])).code,
+  ).toBe(0);
+});
+
+test('a changed host key is refused even with accept-new, and known_hosts is left alone', async () => {
+  const kh = path.join(lab.dir, 'known_hosts.mismatch');
+  const alpha = lab.host('alpha');
+  const beta = lab.host('beta');
+  // Claim alpha's address has beta's key.
+  const line = `[${alpha.address}]:${alpha.port} ${beta.hostPublicKey}\n`;
+  writeFileSync(kh, line);
+  const e = await failureOf(
+    transport('alpha', { knownHostsFile: kh, hostKeyPolicy: 'accept-new' }).exec(['true']),
+  );
+  expect(e.code).toBe('E_HOST_KEY_MISMATCH');
+  expect(e.message).toMatch(/does not match/);
+  expect(readFileSync(kh, 'utf8')).toBe(line);
+});
+
+test('connecting to a port where nothing listens fails with E_SSH_CONNECT', async () => {
+  const e = await failureOf(
+    transport('alpha', {
+      endpoint: {
+        host: '127.0.0.81',
+        port: 1,
+        user: 'root',
+        identityFile: lab.clientKeyFile,
+        useAgent: false,
+      },
+    }).exec(['true']),
+  );
+  expect(e.code).toBe('E_SSH_CONNECT');
+});
