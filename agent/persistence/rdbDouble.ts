@@ -1,0 +1,90 @@
+/**
+ * Doubles in RDB files: zset scores.
+ *
+ * - Binary (RDB_TYPE_ZSET_2, Redis >= 4): 8 bytes, IEEE 754, little-endian.
+ * - Legacy string (RDB_TYPE_ZSET): one length byte, then that many ASCII chars ("%.17g"); the length bytes 253, 254
+ *   and 255 stand for NaN, +inf and -inf with no text.
+ * - Inside listpacks/ziplists a score is an element: integer entries or text as Redis's d2string() prints it
+ *   ("inf", "-inf", "-0", integers without decimals, otherwise a round-trippable decimal).
+ * Text is parsed like C strtod (decimal, exponent, inf/infinity/nan in any case); JS shortest round-trip formatting is
+ * an acceptable writer output because strtod reads it back to the same double.
+ */
+
+import type { ByteSink } from './byteSink';
+import { RdbError } from './errors';
+import { RDB_DOUBLE_NAN, RDB_DOUBLE_NEG_INF, RDB_DOUBLE_POS_INF } from './rdbFormat';
+import type { RdbInput } from './rdbInput';
+
+export function readBinaryDouble(input: RdbInput): number {
+  input.require(8);
+  const v = input.buf.readDoubleLE(input.pos);
+  input.pos += 8;
+  return v;
+}
+
+export function writeBinaryDouble(out: ByteSink, v: number): void {
+  out.f64LE(v);
+}
+
+export function readLegacyDouble(input: RdbInput, what: string): number {
+  input.require(1);
+  const at = input.offset;
+  const len = input.buf[input.pos];
+  if (len === RDB_DOUBLE_NAN) {
+    input.pos++;
+    return NaN;
+  }
+  if (len === RDB_DOUBLE_POS_INF) {
+    input.pos++;
+    return Infinity;
+  }
+  if (len === RDB_DOUBLE_NEG_INF) {
+    input.pos++;
+    return -Infinity;
+  }
+  input.require(1 + len);
+  const text = input.buf.toString('latin1', input.pos + 1, input.pos + 1 + len);
+  const v = parseDoubleText(text);
+  if (v === null) throw new RdbError('RDB_CORRUPT', `${what}: "${text}" is not a number`, at);
+  input.pos += 1 + len;
+  return v;
+}
+
+export function writeLegacyDouble(out: ByteSink, v: number): void {
+  if (Number.isNaN(v)) return out.u8(RDB_DOUBLE_NAN);
+  if (v === Infinity) return out.u8(RDB_DOUBLE_POS_INF);
+  if (v === -Infinity) return out.u8(RDB_DOUBLE_NEG_INF);
+  const text = formatDoubleText(v);
+  out.u8(text.length);
+  out.latin1(text);
+}
+
+const SPECIAL_DOUBLES: ReadonlyMap<string, number> = new Map([
+  ['inf', Infinity],
+  ['+inf', Infinity],
+  ['-inf', -Infinity],
+  ['infinity', Infinity],
+  ['+infinity', Infinity],
+  ['-infinity', -Infinity],
+  ['nan', NaN],
+  ['+nan', NaN],
+  ['-nan', NaN],
+]);
+
+const DECIMAL_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parses the whole string as a double like strtod; null if it is not one. */
+export function parseDoubleText(s: string): number | null {
+  if (DECIMAL_RE.test(s)) return Number(s);
+  const special = SPECIAL_DOUBLES.get(s.toLowerCase());
+  return special === undefined ? null : special;
+}
+
+/** Text of a score as Redis's d2string() would accept it back: "inf", "-inf", "-0", integers, round-trip decimals. */
+export function formatDoubleText(v: number): string {
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  if (Number.isNaN(v)) return 'nan';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  return String(v);
+}
