@@ -1,0 +1,148 @@
+/**
+ * The command table: one entry per command with Redis's metadata (arity, flags, key positions, ACL categories).
+ * It is the single source of truth for dispatch, arity errors and the COMMAND command.
+ *
+ * Arity follows Redis: a positive number is the exact argument count including the command name, a negative
+ * one is the minimum. Key positions (firstKey, lastKey, step) are argv indexes; lastKey -1 means "to the end".
+ */
+import type { Client } from '../server/client';
+
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'skip_monitor'
+  | 'skip_slowlog'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'no_multi'
+  | 'allow_busy'
+  | 'sentinel';
+
+/** Bit flags computed once at registration so that dispatch checks are cheap. */
+export const F = {
+  write: 1 << 0,
+  readonly: 1 << 1,
+  denyoom: 1 << 2,
+  admin: 1 << 3,
+  pubsub: 1 << 4,
+  noscript: 1 << 5,
+  blocking: 1 << 6,
+  loading: 1 << 7,
+  stale: 1 << 8,
+  skip_monitor: 1 << 9,
+  skip_slowlog: 1 << 10,
+  fast: 1 << 11,
+  no_auth: 1 << 12,
+  may_replicate: 1 << 13,
+  no_multi: 1 << 14,
+  allow_busy: 1 << 15,
+  sentinel: 1 << 16,
+} as const satisfies Record<CommandFlag, number>;
+
+export type CommandHandler = (c: Client, argv: string[]) => void;
+
+export interface CommandSpec {
+  /** Lowercase name, e.g. 'get'; subcommands use their own name ('get' under 'config'). */
+  name: string;
+  arity: number;
+  flags: CommandFlag[];
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  /** ACL categories without the '@' (string, read, fast...), reported by COMMAND. */
+  categories?: string[];
+  /** COMMAND DOCS fields. */
+  summary?: string;
+  since?: string;
+  group?: string;
+  /** Subcommands (CONFIG GET, CLIENT LIST...). When present, dispatch goes to the matching subcommand. */
+  subcommands?: CommandSpec[];
+  /** Not needed on a container whose subcommands all have handlers. */
+  handler?: CommandHandler;
+}
+
+export interface Command {
+  readonly spec: CommandSpec;
+  /** 'get' or 'config|get'; used in error messages and statistics. */
+  readonly fullName: string;
+  readonly bits: number;
+  readonly handler: CommandHandler | undefined;
+  readonly subcommands: Map<string, Command> | undefined;
+  readonly parent: Command | undefined;
+  /** INFO commandstats counters. */
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+function flagBits(flags: readonly CommandFlag[]): number {
+  let bits = 0;
+  for (const f of flags) bits |= F[f];
+  return bits;
+}
+
+export class CommandTable {
+  readonly commands = new Map<string, Command>();
+
+  register(specs: readonly CommandSpec[]): void {
+    for (const spec of specs) {
+      if (this.commands.has(spec.name)) throw new Error(`command registered twice: ${spec.name}`);
+      this.commands.set(spec.name, this.build(spec, undefined));
+    }
+  }
+
+  private build(spec: CommandSpec, parent: Command | undefined): Command {
+    const cmd: Command = {
+      spec,
+      fullName: parent ? `${parent.fullName}|${spec.name}` : spec.name,
+      bits: flagBits(spec.flags),
+      handler: spec.handler,
+      subcommands: undefined,
+      parent,
+      calls: 0,
+      usec: 0,
+      rejectedCalls: 0,
+      failedCalls: 0,
+    };
+    if (spec.subcommands) {
+      const subs = new Map<string, Command>();
+      for (const sub of spec.subcommands) subs.set(sub.name, this.build(sub, cmd));
+      (cmd as { subcommands: Map<string, Command> }).subcommands = subs;
+    }
+    return cmd;
+  }
+
+  /** Finds the command for an argv (the subcommand when the command has them); undefined when unknown. */
+  lookup(argv: readonly string[]): Command | undefined {
+    const name = argv[0];
+    let cmd = this.commands.get(name) ?? this.commands.get(name.toLowerCase());
+    if (cmd?.subcommands && argv.length > 1) {
+      const sub = cmd.subcommands.get(argv[1].toLowerCase());
+      if (sub) cmd = sub;
+    }
+    return cmd;
+  }
+}
+
+/** Shorthand for table entries: `cmd('get', 2, ['readonly', 'fast'], 1, 1, 1, handler)`. */
+export function cmd(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  firstKey: number,
+  lastKey: number,
+  step: number,
+  handler: CommandHandler,
+  extra: Partial<CommandSpec> = {},
+): CommandSpec {
+  return { name, arity, flags, firstKey, lastKey, step, handler, ...extra };
+}

@@ -1,0 +1,172 @@
+/**
+ * The keyspace: numbered databases, each a map from key to value plus a map from key to absolute expiry time
+ * (ms since the epoch), like Redis's `dict` and `expires`.
+ *
+ * Values: a string value is stored as the latin1 JS string itself (no wrapper object: a million keys must not
+ * mean a million extra objects); every other type is an object with a `type` tag (see keyspace/values.ts).
+ *
+ * Invariants the rest of the server relies on:
+ * - Every mutation of a key goes through `lookupWrite`, `set`, `add` or `delete` *before* the value changes.
+ *   These call `hooks.beforeMutate`, which lets a running snapshot serialize the old value first (the fork-less
+ *   point-in-time snapshot depends on it), and resolve lazy expiry consistently.
+ * - Expiry is decided by `hooks.expiryMode()`: a master deletes an expired key on access and propagates the
+ *   deletion; a replica hides it from readers without deleting (the master's DEL will come); while applying the
+ *   master's stream nothing is considered expired, so replicas never diverge.
+ * - Time is `hooks.nowMs()`, frozen for the duration of a command, so one command sees one instant.
+ */
+
+export type ValueType = 'string' | 'list' | 'hash' | 'set' | 'zset';
+
+/** A non-string value. Implementations live in keyspace/values.ts and friends. */
+export interface CollectionValue {
+  readonly type: Exclude<ValueType, 'string'>;
+  /** OBJECT ENCODING, as Redis would report it for the same contents. */
+  encoding(): string;
+  /** Number of elements (LLEN/HLEN/SCARD/ZCARD). */
+  readonly size: number;
+}
+
+export type Value = string | CollectionValue;
+
+export function typeOf(v: Value): ValueType {
+  return typeof v === 'string' ? 'string' : v.type;
+}
+
+/** How lazy expiry treats an expired key at this moment. */
+export type ExpiryMode = 'delete' | 'hide' | 'ignore';
+
+export interface KeyspaceHooks {
+  nowMs(): number;
+  expiryMode(): ExpiryMode;
+  /** A key was removed because it expired (on access or by the active cycle): propagate and notify. */
+  onExpired(db: Database, key: string): void;
+  /** Called before `key` is changed, replaced or removed. */
+  beforeMutate(db: Database, key: string): void;
+  /** Called before the whole database is emptied or swapped (FLUSHDB, FLUSHALL, SWAPDB, full-sync load). */
+  beforeReplaceAll(db: Database): void;
+}
+
+export class Database {
+  dict = new Map<string, Value>();
+  expires = new Map<string, number>();
+
+  constructor(
+    readonly id: number,
+    readonly hooks: KeyspaceHooks,
+  ) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** True when the key has an expiry in the past. Does not look at the expiry mode. */
+  isExpired(key: string): boolean {
+    const at = this.expires.get(key);
+    return at !== undefined && at <= this.hooks.nowMs();
+  }
+
+  /** Applies lazy expiry; returns true when the key must be treated as missing. */
+  private expireIfNeeded(key: string): boolean {
+    if (this.expires.size === 0) return false;
+    const at = this.expires.get(key);
+    if (at === undefined || at > this.hooks.nowMs()) return false;
+    const mode = this.hooks.expiryMode();
+    if (mode === 'ignore') return false;
+    if (mode === 'hide') return true;
+    this.hooks.beforeMutate(this, key);
+    this.dict.delete(key);
+    this.expires.delete(key);
+    this.hooks.onExpired(this, key);
+    return true;
+  }
+
+  /** Looks a key up for reading. */
+  lookupRead(key: string): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    return this.expireIfNeeded(key) ? undefined : v;
+  }
+
+  /** Looks a key up that the caller is about to change in place. */
+  lookupWrite(key: string): Value | undefined {
+    const v = this.dict.get(key);
+    if (v === undefined) return undefined;
+    if (this.expireIfNeeded(key)) return undefined;
+    this.hooks.beforeMutate(this, key);
+    return v;
+  }
+
+  /** True when the key exists (after lazy expiry). */
+  exists(key: string): boolean {
+    return this.lookupRead(key) !== undefined;
+  }
+
+  /** Sets a key, replacing any value; the TTL is dropped unless `keepTtl`. */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.hooks.beforeMutate(this, key);
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
+  }
+
+  /** Removes a key; returns whether it existed (an expired key counts as missing). */
+  delete(key: string): boolean {
+    if (this.lookupRead(key) === undefined) return false;
+    this.hooks.beforeMutate(this, key);
+    this.dict.delete(key);
+    if (this.expires.size > 0) this.expires.delete(key);
+    return true;
+  }
+
+  /** Sets an absolute expiry (ms since epoch) on an existing key. */
+  setExpire(key: string, atMs: number): void {
+    this.hooks.beforeMutate(this, key);
+    this.expires.set(key, atMs);
+  }
+
+  /** Removes the expiry of a key; returns whether it had one. */
+  removeExpire(key: string): boolean {
+    if (!this.expires.has(key)) return false;
+    this.hooks.beforeMutate(this, key);
+    return this.expires.delete(key);
+  }
+
+  /** The absolute expiry of a key in ms, or undefined when it has none. */
+  getExpire(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  /** Empties the database. */
+  clear(): void {
+    this.hooks.beforeReplaceAll(this);
+    this.dict = new Map();
+    this.expires = new Map();
+  }
+}
+
+export class Keyspace {
+  readonly dbs: Database[];
+
+  constructor(
+    count: number,
+    readonly hooks: KeyspaceHooks,
+  ) {
+    this.dbs = Array.from({ length: count }, (_, i) => new Database(i, hooks));
+  }
+
+  /** Exchanges the contents of two databases (SWAPDB). */
+  swap(a: number, b: number): void {
+    const da = this.dbs[a];
+    const db = this.dbs[b];
+    this.hooks.beforeReplaceAll(da);
+    this.hooks.beforeReplaceAll(db);
+    [da.dict, db.dict] = [db.dict, da.dict];
+    [da.expires, db.expires] = [db.expires, da.expires];
+  }
+
+  /** Total number of keys over all databases. */
+  get keyCount(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.dict.size;
+    return n;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Real server processes for tests: the agent (dist/orchestrate-agent.js, built by `npm run build`) and Debian's
+ * redis-server, started the same way so a test can run one scenario against both and compare replies.
+ *
+ * Each server gets a free loopback port and its own temporary directory (its `dir`), DEBUG enabled, persistence
+ * off unless the test's args say otherwise. `stop()` kills the process (SIGKILL unless asked for a clean
+ * SIGTERM shutdown), disconnects clients and removes the directory; every test must call it (afterEach/afterAll).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Redis, { type RedisOptions } from 'ioredis';
+import { waitFor } from './waitFor';
+
+export const AGENT_BUNDLE = path.resolve(__dirname, '../../dist/orchestrate-agent.js');
+export const REDIS_SERVER = '/usr/bin/redis-server';
+export const HOST = '127.0.0.1';
+/** How much of a server's output a test keeps for its failure messages. */
+const LOG_KEEP_CHARS = 50_000;
+
+export type ServerKind = 'agent' | 'redis';
+
+export interface TestServer {
+  kind: ServerKind;
+  port: number;
+  dir: string;
+  pid: number;
+  /** A connected ioredis client (no retries); closed by stop(). */
+  client: Redis;
+  /** A new ioredis client to this server; closed by stop(). */
+  connect(options?: RedisOptions): Redis;
+  /** Process output so far (stdout + stderr). */
+  output(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+  hasExited(): boolean;
+  /** Kills the process (SIGKILL by default) and waits for it, keeping the directory. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Kills, closes clients and removes the directory. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  kind?: ServerKind;
+  /** Extra arguments after the defaults (later ones win), e.g. ['--save', '60 1']. */
+  args?: string[];
+  /** A config file passed as the first argument (redis-server style). */
+  configFile?: string;
+  /** Reuse a directory (restarts); otherwise a new temporary one is made. */
+  dir?: string;
+  port?: number;
+  /** Wait until PING answers PONG (default), or only until the port accepts connections. */
+  waitForPong?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const kind = options.kind ?? 'agent';
+  const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), `test-${kind}-`));
+  const port = options.port ?? (await freePort());
+  const args = [
+    ...(options.configFile ? [options.configFile] : []),
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--dir',
+    dir,
+    '--enable-debug-command',
+    'yes',
+    '--daemonize',
+    'no',
+    ...(options.configFile ? [] : ['--save', '', '--appendonly', 'no']),
+    ...(options.args ?? []),
+  ];
+  const child: ChildProcess =
+    kind === 'agent'
+      ? spawn(process.execPath, [AGENT_BUNDLE, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: options.env,
+        })
+      : spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env });
+  let out = '';
+  const collect = (b: Buffer): void => {
+    out = (out + b.toString('utf8')).slice(-LOG_KEEP_CHARS);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  let exited = false;
+  const exitedPromise = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
+  const clients: Redis[] = [];
+  const connect = (extra: RedisOptions = {}): Redis => {
+    const r = new Redis({ host: HOST, port, retryStrategy: () => null, maxRetriesPerRequest: 0, ...extra });
+    r.on('error', () => undefined);
+    clients.push(r);
+    return r;
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (!exited) {
+      child.kill(signal);
+      await exitedPromise;
+    }
+  };
+  const server: TestServer = {
+    kind,
+    port,
+    dir,
+    pid: child.pid ?? -1,
+    client: undefined as unknown as Redis,
+    connect,
+    output: () => out,
+    exited: exitedPromise,
+    hasExited: () => exited,
+    kill,
+    stop: async () => {
+      for (const c of clients) c.disconnect();
+      await kill();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`${kind} exited during startup`);
+        const probe = new Redis({ host: HOST, port, lazyConnect: true, retryStrategy: () => null });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          if (options.waitForPong === false) return true;
+          return (await probe.ping()) === 'PONG';
+        } finally {
+          probe.disconnect();
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 25, description: `${kind} on port ${port}` },
+    );
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n--- ${kind} output ---\n${out}`);
+  }
+  server.client = connect();
+  return server;
+}
+
+/** Starts the agent and a real redis-server with the same arguments, for side-by-side comparisons. */
+export async function startPair(args: string[] = []): Promise<{ agent: TestServer; redis: TestServer }> {
+  const [agent, redis] = await Promise.all([
+    startServer({ kind: 'agent', args }),
+    startServer({ kind: 'redis', args }),
+  ]);
+  return { agent, redis };
+}
+
+/**
+ * Sends raw bytes on a fresh socket and collects everything the server sends back until `until(text)` holds
+ * or the server closes the connection. For protocol-level tests that ioredis would hide.
+ */
+export async function rawExchange(
+  port: number,
+  input: Buffer | string,
+  until: (received: string) => boolean = () => false,
+  timeoutMs = 5_000,
+): Promise<{ received: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, HOST);
+    let received = '';
+    let closed = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ received, closed });
+    }, timeoutMs);
+    socket.on('data', (d) => {
+      received += d.toString('latin1');
+      if (until(received)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ received, closed });
+      }
+    });
+    socket.on('close', () => {
+      closed = true;
+      clearTimeout(timer);
+      resolve({ received, closed });
+    });
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.write(input);
+  });
+}
