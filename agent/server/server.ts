@@ -98,6 +98,11 @@ export class Server {
   readonly clientClosedHooks: Array<(c: Client) => void> = [];
   /** Called before each command with the client, e.g. MONITOR feeds. */
   readonly monitorHooks: Array<(c: Client, argv: string[]) => void> = [];
+  /**
+   * INFO sections by lowercase name, in display order; each returns its fields. Subsystems add their own
+   * (persistence, replication) so INFO never needs to know them.
+   */
+  readonly infoSections = new Map<string, () => Array<[string, string | number]>>();
   /** Hooks that a fork-less snapshot installs (see keyspace/database.ts). */
   beforeMutate: (db: Database, key: string) => void = () => {};
   beforeReplaceAll: (db: Database) => void = () => {};
