@@ -127,8 +127,9 @@ export function applyRules(nodes: NodeSpec[], groupNames: string[]): RuleResult 
     const other = rootOfTree.get(tree);
     if (other) {
       problems.push({
-        path: n.origins.tree ?? ['hosts', n.name],
-        message: `two masters in replication tree "${tree}": ${other} and ${n.name} (give one of them replicaof, or put them in different trees)`,
+        path: ['hosts', n.name],
+        atKey: true,
+        message: `two masters in replication tree "${tree}": ${other} and ${n.name} (give ${n.name} replicaof, or put it in another tree)`,
       });
     } else {
       rootOfTree.set(tree, n.name);

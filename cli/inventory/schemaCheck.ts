@@ -21,7 +21,7 @@ let validator: ReturnType<Ajv['compile']> | undefined;
 
 function compiled(): ReturnType<Ajv['compile']> {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     validator = ajv.compile(schema);
   }
   return validator;
@@ -73,9 +73,10 @@ export function pointerToPath(pointer: string): PathSegment[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function definitionOf(schemaPath: string): string | undefined {
-  const m = /#\/definitions\/([^/]+)\/oneOf$/.exec(schemaPath);
-  return m?.[1];
+/** Name of the schema definition an error's parent schema is (ajv reports paths relative to a `$ref` target). */
+function definitionOf(parentSchema: unknown): string | undefined {
+  const defs = (schema as { definitions: Record<string, unknown> }).definitions;
+  return Object.keys(defs).find((k) => defs[k] === parentSchema);
 }
 
 function describe(e: ErrorObject): SchemaProblem {
@@ -121,7 +122,7 @@ function describe(e: ErrorObject): SchemaProblem {
       // The failing name was reported by the nested error (pattern); this one only repeats it.
       return { path, atKey: false, message: `invalid name ${JSON.stringify(params.propertyName)}` };
     case 'oneOf': {
-      const def = definitionOf(e.schemaPath);
+      const def = definitionOf(e.parentSchema);
       if (def === 'secretRef' && (typeof e.data === 'string' || typeof e.data === 'number')) {
         return {
           path,
