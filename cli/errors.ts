@@ -41,6 +41,8 @@ export abstract class OrchestrateError extends Error {
   abstract readonly exitCode: 1 | 2;
   /** Extra lines shown under the message (per-host details, hints). */
   readonly details: string[];
+  /** With --json, the document printed for this failure (e.g. the plan and how far apply got). */
+  data?: unknown;
   constructor(
     readonly code: ErrorCode,
     message: string,

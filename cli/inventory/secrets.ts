@@ -86,7 +86,7 @@ export function resolveSecrets(inv: Inventory, read: SecretReader): Map<string, 
   if (problems.length > 0) {
     throw new UserError(
       'E_SECRET_MISSING',
-      `cannot read ${problems.length} secret(s) the inventory references`,
+      `cannot read ${new Set(problems).size} secret(s) the inventory references`,
       [...new Set(problems)],
     );
   }

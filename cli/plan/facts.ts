@@ -97,7 +97,9 @@ if [ -f "$pidfile" ]; then
     [ "$state" = Z ] || echo "pid=$pid"
   fi
 fi
-if ls /etc/rc2.d/S??"$svc" /etc/rc3.d/S??"$svc" /etc/runlevels/default/"$svc" >/dev/null 2>&1; then echo "boot_enabled=1"; fi
+for f in /etc/rc2.d/S??"$svc" /etc/rc3.d/S??"$svc" /etc/runlevels/default/"$svc"; do
+  if [ -e "$f" ]; then echo "boot_enabled=1"; break; fi
+done
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   echo "unit_active=$(systemctl is-active "$svc.service" 2>/dev/null)"
   echo "unit_enabled=$(systemctl is-enabled "$svc.service" 2>/dev/null)"
