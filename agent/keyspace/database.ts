@@ -49,6 +49,11 @@ export interface KeyspaceHooks {
 export class Database {
   dict = new Map<string, Value>();
   expires = new Map<string, number>();
+  /**
+   * Keys whose string value Redis would report with an encoding other than the one its content implies
+   * (APPEND/SETRANGE make "raw", INCRBYFLOAT "embstr"). Forgotten whenever the key is set or removed.
+   */
+  stringEncodings = new Map<string, 'raw' | 'embstr'>();
 
   constructor(
     readonly id: number,
@@ -73,10 +78,26 @@ export class Database {
     const mode = this.hooks.expiryMode();
     if (mode === 'ignore') return false;
     if (mode === 'hide') return true;
+    this.removeExpired(key);
+    return true;
+  }
+
+  private removeExpired(key: string): void {
     this.hooks.beforeMutate(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
+    if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
     this.hooks.onExpired(this, key);
+  }
+
+  /**
+   * The active expiry cycle's entry point: removes `key` when its expiry has passed and expiry mode is
+   * 'delete' (a master). Returns true when it removed the key.
+   */
+  expireIfDue(key: string): boolean {
+    const at = this.expires.get(key);
+    if (at === undefined || at > this.hooks.nowMs() || this.hooks.expiryMode() !== 'delete') return false;
+    this.removeExpired(key);
     return true;
   }
 
@@ -106,6 +127,7 @@ export class Database {
     this.hooks.beforeMutate(this, key);
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
+    if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
   }
 
   /** Removes a key; returns whether it existed (an expired key counts as missing). */
@@ -114,6 +136,7 @@ export class Database {
     this.hooks.beforeMutate(this, key);
     this.dict.delete(key);
     if (this.expires.size > 0) this.expires.delete(key);
+    if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
     return true;
   }
 
@@ -140,6 +163,7 @@ export class Database {
     this.hooks.beforeReplaceAll(this);
     this.dict = new Map();
     this.expires = new Map();
+    this.stringEncodings = new Map();
   }
 }
 
@@ -161,6 +185,7 @@ export class Keyspace {
     this.hooks.beforeReplaceAll(db);
     [da.dict, db.dict] = [db.dict, da.dict];
     [da.expires, db.expires] = [db.expires, da.expires];
+    [da.stringEncodings, db.stringEncodings] = [db.stringEncodings, da.stringEncodings];
   }
 
   /** Total number of keys over all databases. */

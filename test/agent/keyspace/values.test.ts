@@ -1,0 +1,165 @@
+/**
+ * The value classes against simple reference models (arrays, sorted arrays), with seeded random operation
+ * sequences, plus the encoding rules they report.
+ */
+import { encodingLimits } from '../../../agent/keyspace/encodingLimits';
+import { HashValue, ListValue, SetValue, ZSetValue } from '../../../agent/keyspace/values';
+
+/** A small deterministic PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('ListValue', () => {
+  it('behaves like an array under random pushes, pops, inserts, removals and trims', () => {
+    const rand = rng(1);
+    const list = new ListValue();
+    const model: string[] = [];
+    for (let step = 0; step < 20_000; step++) {
+      const op = Math.floor(rand() * 9);
+      const v = String(Math.floor(rand() * 50));
+      if (op <= 1) {
+        list.pushHead(v);
+        model.unshift(v);
+      } else if (op <= 3) {
+        list.pushTail(v);
+        model.push(v);
+      } else if (op === 4) {
+        expect(list.popHead()).toBe(model.shift());
+      } else if (op === 5) {
+        expect(list.popTail()).toBe(model.pop());
+      } else if (op === 6) {
+        const at = Math.floor(rand() * (model.length + 1));
+        list.insertAt(at, v);
+        model.splice(at, 0, v);
+      } else if (op === 7 && model.length > 0) {
+        const at = Math.floor(rand() * model.length);
+        list.removeAt(at);
+        model.splice(at, 1);
+      } else if (op === 8) {
+        const count = Math.floor(rand() * 5) - 2;
+        let removed = 0;
+        const limit = count === 0 ? Infinity : Math.abs(count);
+        if (count >= 0) {
+          for (let i = 0; i < model.length && removed < limit;) {
+            if (model[i] === v) {
+              model.splice(i, 1);
+              removed++;
+            } else i++;
+          }
+        } else {
+          for (let i = model.length - 1; i >= 0 && removed < limit; i--) {
+            if (model[i] === v) {
+              model.splice(i, 1);
+              removed++;
+            }
+          }
+        }
+        expect(list.removeValue(v, count)).toBe(removed);
+      }
+      expect(list.size).toBe(model.length);
+    }
+    expect(list.toArray()).toEqual(model);
+    list.keepRange(3, 10);
+    expect(list.toArray()).toEqual(model.slice(3, 11));
+    expect(ListValue.from(['a', 'b']).toArray()).toEqual(['a', 'b']);
+    expect([...ListValue.from(['x', 'y', 'z'])]).toEqual(['x', 'y', 'z']);
+    expect(list.encoding()).toBe('quicklist');
+  });
+});
+
+describe('ZSetValue', () => {
+  it('keeps ranks, ranges and scores consistent with a sorted reference under random updates', () => {
+    const rand = rng(2);
+    const z = new ZSetValue(true, rand);
+    const model = new Map<string, number>();
+    const sorted = (): Array<[string, number]> =>
+      [...model].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (let step = 0; step < 5000; step++) {
+      const m = 'm' + Math.floor(rand() * 300);
+      if (rand() < 0.7) {
+        const s = Math.floor(rand() * 40) - 20;
+        z.add(m, s);
+        model.set(m, s);
+      } else {
+        expect(z.delete(m)).toBe(model.delete(m));
+      }
+      if (step % 250 === 0) {
+        const ref = sorted();
+        expect([...z.entries()]).toEqual(ref);
+        ref.forEach(([member], i) => {
+          expect(z.rank(member)).toBe(i);
+          expect(z.rank(member, true)).toBe(ref.length - 1 - i);
+          expect(z.nodeAt(i).member).toBe(member);
+        });
+        const r = { min: -5, max: 5, minExclusive: true, maxExclusive: false };
+        const inRange = ref.filter(([, s]) => s > -5 && s <= 5);
+        expect(z.list.countUpToScoreMax(r) - z.list.countBelowScoreMin(r)).toBe(inRange.length);
+        expect(z.list.firstInScoreRange(r)?.member).toBe(inRange[0]?.[0]);
+        expect(z.list.lastInScoreRange(r)?.member).toBe(inRange[inRange.length - 1]?.[0]);
+      }
+    }
+  });
+
+  it('reports listpack until the entries or value limits are passed, and never goes back', () => {
+    const z = ZSetValue.forFirstMember('a');
+    for (let i = 0; i < encodingLimits.zsetMaxListpackEntries; i++) z.add('m' + i, i);
+    expect(z.encoding()).toBe('listpack');
+    z.add('one-more', 1);
+    expect(z.encoding()).toBe('skiplist');
+    z.delete('one-more');
+    expect(z.encoding()).toBe('skiplist');
+    expect(ZSetValue.from([...z.entries()]).encoding()).toBe('listpack');
+    expect(ZSetValue.forFirstMember('x'.repeat(65)).encoding()).toBe('skiplist');
+  });
+});
+
+describe('SetValue', () => {
+  it('iterates an intset in numeric order and converts to hashtable on a non-integer member', () => {
+    const s = SetValue.from(['10', '-3', '2', '9223372036854775807', '-9223372036854775808']);
+    expect(s.encoding()).toBe('intset');
+    expect(s.toArray()).toEqual(['-9223372036854775808', '-3', '2', '10', '9223372036854775807']);
+    s.add('x');
+    expect(s.encoding()).toBe('hashtable');
+    s.delete('x');
+    expect(s.encoding()).toBe('hashtable');
+    expect(SetValue.from(['9223372036854775808']).encoding()).toBe('hashtable');
+    expect(SetValue.from(['01']).encoding()).toBe('hashtable');
+  });
+
+  it('removes members by swapping, keeping membership and random picks consistent', () => {
+    const s = new SetValue();
+    for (let i = 0; i < 100; i++) s.add('k' + i);
+    for (let i = 0; i < 100; i += 2) expect(s.delete('k' + i)).toBe(true);
+    expect(s.size).toBe(50);
+    expect(new Set(s.toArray())).toEqual(new Set(Array.from({ length: 50 }, (_, i) => 'k' + (2 * i + 1))));
+    expect(s.has(s.randomMember())).toBe(true);
+  });
+});
+
+describe('HashValue', () => {
+  it('keeps insertion order and converts to hashtable on long values or too many fields', () => {
+    const h = HashValue.from([
+      ['b', '1'],
+      ['a', '2'],
+    ]);
+    h.set('b', '3');
+    expect([...h.entries()]).toEqual([
+      ['b', '3'],
+      ['a', '2'],
+    ]);
+    expect(h.encoding()).toBe('listpack');
+    h.set('c', 'v'.repeat(65));
+    expect(h.encoding()).toBe('hashtable');
+    const big = new HashValue();
+    for (let i = 0; i <= encodingLimits.hashMaxListpackEntries; i++) big.set('f' + i, 'v');
+    expect(big.encoding()).toBe('hashtable');
+  });
+});
