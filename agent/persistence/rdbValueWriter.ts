@@ -51,7 +51,10 @@ export interface ValueWriteOptions {
   limits: RdbEncodingLimits;
 }
 
-/** Scores in (-2^52, 2^52) with no fraction are stored as listpack integers, as Redis's d2string() prints them. */
+/**
+ * Scores in (-2^52, 2^52) with no fraction are stored as listpack integers, as Redis's d2string() prints them; this
+ * includes -0, which Redis 7.0 turns into 0 in listpack zsets (a skiplist zset keeps -0, and so does ZSET_2).
+ */
 const INTEGER_SCORE_LIMIT = 2 ** 52;
 
 /**
@@ -141,8 +144,8 @@ export function writeValue(
         for (let i = 0; i < sorted.length; i++) {
           lp.add(sorted[i][0]);
           const score = sorted[i][1];
-          if (Number.isInteger(score) && !Object.is(score, -0) && Math.abs(score) < INTEGER_SCORE_LIMIT) {
-            lp.addInteger(score);
+          if (Number.isInteger(score) && Math.abs(score) < INTEGER_SCORE_LIMIT) {
+            lp.addInteger(score === 0 ? 0 : score); // -0 too: Redis 7.0's listpack zsets store it as 0
           } else {
             lp.add(formatDoubleText(score));
           }

@@ -201,7 +201,6 @@ export function generateDataset(options: DatasetOptions): RdbEntry[] {
       ['b', 2.5],
       ['c', Infinity],
       ['d', -Infinity],
-      ['e', -0],
       ['f', 0],
       ['g', 1e300],
       ['h', -1.1],

@@ -96,7 +96,7 @@ export async function startRealRedis(options: StartRealRedisOptions = {}): Promi
   });
   client.on('error', () => undefined);
   const stop = async (): Promise<void> => {
-    client.disconnect();
+    await closeClient(client);
     if (!exited) {
       child.kill('SIGKILL');
       await exit;
@@ -107,14 +107,7 @@ export async function startRealRedis(options: StartRealRedisOptions = {}): Promi
     await waitFor(
       async () => {
         if (exited) throw new Error(`redis-server exited during startup:\n${output}`);
-        const probe = new Redis({ host: HOST, port, lazyConnect: true, retryStrategy: () => null });
-        probe.on('error', () => undefined);
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } finally {
-          probe.disconnect();
-        }
+        return (await pingOnce(port)) === '+PONG';
       },
       { timeoutMs: 15_000, description: `redis-server on port ${port}` },
     );
@@ -125,6 +118,37 @@ export async function startRealRedis(options: StartRealRedisOptions = {}): Promi
     throw new Error(`${(err as Error).message}\n--- redis-server log ---\n${output}`);
   }
   return { port, dir, client, dumpPath, log: () => output, stop };
+}
+
+/** One PING over a plain socket: the first reply line, or a thrown error (refused, -LOADING...). */
+function pingOnce(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: HOST, port });
+    let reply = '';
+    socket.setTimeout(2000, () => socket.destroy(new Error('PING timed out')));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (b) => {
+      reply += b.toString('latin1');
+      const eol = reply.indexOf('\r\n');
+      if (eol >= 0) {
+        socket.destroy();
+        resolve(reply.slice(0, eol));
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('closed before a reply')));
+  });
+}
+
+/** Disconnects and waits until the socket is closed, so no handle outlives the test. */
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'end' || client.status === 'wait') {
+    client.disconnect();
+    return;
+  }
+  const closed = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  await closed;
 }
 
 /** Runs redis-check-rdb on a file: exit status and output. */
