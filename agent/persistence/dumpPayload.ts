@@ -6,7 +6,7 @@
  * RESTORE in Redis 7.0 refuses a payload whose version is above its own or whose CRC is wrong with
  * "ERR DUMP payload version or checksum are wrong", and one whose body does not decode with "ERR Bad data format";
  * the errors here carry those codes (errors.ts: restoreErrorReply() gives the reply text).
- * Payloads we write use version 10 by default so that Redis 7.0 accepts them; we read up to version 11 (7.2).
+ * Like RESTORE, bytes between the value and the footer are ignored. Payloads we write use version 10 by default so that Redis 7.0 accepts them; we read up to version 11 (7.2).
  */
 
 import { ByteSink } from './byteSink';
@@ -94,9 +94,7 @@ export function decodeDumpPayload(payload: Buffer, options: DumpDecodeOptions = 
     reader.begin(type);
     const value = reader.read();
     if (value === EMPTY_VALUE) throw new RdbError('DUMP_BAD_FORMAT', 'payload holds an empty collection', 0);
-    if (input.pos !== footer) {
-      throw new RdbError('DUMP_BAD_FORMAT', `${footer - input.pos} bytes after the value`, input.pos);
-    }
+    // bytes after the value are ignored, as RESTORE does
     return { value, rdbVersion };
   } catch (err) {
     if (err === NEED_MORE) {

@@ -6,8 +6,8 @@
  *   and 255 stand for NaN, +inf and -inf with no text.
  * - Inside listpacks/ziplists a score is an element: integer entries or text as Redis's d2string() prints it
  *   ("inf", "-inf", "-0", integers without decimals, otherwise a round-trippable decimal).
- * Text is parsed like C strtod (decimal, exponent, inf/infinity/nan in any case); JS shortest round-trip formatting is
- * an acceptable writer output because strtod reads it back to the same double.
+ * Text is parsed like C strtod (decimal, exponent, inf/infinity/nan in any case) and written as Redis 7.0 writes it
+ * ("%.17g"), so our listpacks are byte-identical to Redis's.
  */
 
 import type { ByteSink } from './byteSink';
@@ -80,11 +80,36 @@ export function parseDoubleText(s: string): number | null {
   return special === undefined ? null : special;
 }
 
-/** Text of a score as Redis's d2string() would accept it back: "inf", "-inf", "-0", integers, round-trip decimals. */
+/**
+ * Text of a score as Redis 7.0's d2string() writes it into listpacks: "inf", "-inf", "nan", "0" / "-0", integers in
+ * (-2^52, 2^52) as plain digits, anything else as printf("%.17g").
+ */
 export function formatDoubleText(v: number): string {
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
   if (Number.isNaN(v)) return 'nan';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  return String(v);
+  if (Number.isInteger(v) && Math.abs(v) < 2 ** 52) return String(v);
+  return formatG17(v);
+}
+
+/** printf("%.17g", v) for a finite v: 17 significant digits, trailing zeros dropped, C's choice of notation. */
+export function formatG17(v: number): string {
+  const exp = v.toExponential(16); // d.dddddddddddddddde±x, exactly rounded
+  const e = exp.indexOf('e');
+  const exponent = Number(exp.slice(e + 1));
+  if (exponent < -4 || exponent >= 17) {
+    const mantissa = stripZeros(exp.slice(0, e));
+    const absExp = Math.abs(exponent);
+    return `${mantissa}e${exponent < 0 ? '-' : '+'}${absExp < 10 ? '0' : ''}${absExp}`;
+  }
+  return stripZeros(v.toFixed(16 - exponent));
+}
+
+function stripZeros(s: string): string {
+  if (s.indexOf('.') < 0) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (s.charCodeAt(end - 1) === 46 /* . */) end--;
+  return s.slice(0, end);
 }

@@ -58,6 +58,11 @@ export class RdbInput {
     return this.base + this.pos;
   }
 
+  /** Bytes held: the unit being read and everything received after it. */
+  get bufferedBytes(): number {
+    return this.buf.length - this.mark + this.pendingBytes;
+  }
+
   /** Absolute offset just past the last byte received so far. */
   get receivedOffset(): number {
     return this.base + this.buf.length + this.pendingBytes;

@@ -112,6 +112,11 @@ export class RdbParser {
     return this.input.offset;
   }
 
+  /** Input bytes held by the parser (the unit being read plus unread input): what a feeder may want to bound. */
+  get bufferedBytes(): number {
+    return this.input.bufferedBytes;
+  }
+
   get finished(): boolean {
     return this.state === State.Done;
   }

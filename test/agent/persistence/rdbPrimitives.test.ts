@@ -3,6 +3,7 @@ import { RdbError } from '../../../agent/persistence/errors';
 import { canonicalInt64 } from '../../../agent/persistence/integerText';
 import {
   formatDoubleText,
+  formatG17,
   parseDoubleText,
   readBinaryDouble,
   readLegacyDouble,
@@ -166,6 +167,30 @@ describe('RDB doubles', () => {
     expect(formatDoubleText(Infinity)).toBe('inf');
     expect(formatDoubleText(-Infinity)).toBe('-inf');
     expect(formatDoubleText(3)).toBe('3');
+    expect(formatDoubleText(-(2 ** 52) + 1)).toBe('-4503599627370495');
+  });
+
+  it('formats non-integer scores exactly like printf("%.17g")', () => {
+    // expected strings produced by C printf via Python's '%.17g' %
+    const cases: Array<[number, string]> = [
+      [0.1, '0.10000000000000001'],
+      [1e300, '1.0000000000000001e+300'],
+      [5e-324, '4.9406564584124654e-324'],
+      [1e-5, '1.0000000000000001e-05'],
+      [0.0001, '0.0001'],
+      [123.456, '123.456'],
+      [2 ** 60, '1.152921504606847e+18'],
+      [-1.1, '-1.1000000000000001'],
+      [1e16 + 2, '10000000000000002'],
+      [12345678901234567000, '1.2345678901234567e+19'],
+      [1 / 3, '0.33333333333333331'],
+      [-2.5e-300, '-2.5e-300'],
+      [1e17, '1e+17'],
+    ];
+    for (const [v, text] of cases) {
+      expect(formatG17(v)).toBe(text);
+      expect(parseDoubleText(text)).toBe(v);
+    }
   });
 });
 
