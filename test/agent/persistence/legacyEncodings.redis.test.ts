@@ -9,92 +9,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeIntset } from '../../../agent/persistence/intset';
 import { ListpackBuilder } from '../../../agent/persistence/listpack';
-import { RDB_OPCODE, RDB_TYPE } from '../../../agent/persistence/rdbFormat';
+import { RDB_TYPE } from '../../../agent/persistence/rdbFormat';
 import { parseRdb } from '../../../agent/persistence/rdbReader';
-import { BOUNDARY_INTEGERS, canonical, readRedisDataset } from './support/dataset';
+import { canonical, readRedisDataset } from './support/dataset';
 import { parseByteByByte, parseWhole } from './support/feed';
-import { RdbFixtureBuilder, encodeZiplist, encodeZipmap } from './support/rdbFixtures';
+import { RdbFixtureBuilder, legacyRdbFixture } from './support/rdbFixtures';
 import { checkRdbWithRedis, startRealRedis } from './support/realRedis';
 
 const NOW_SEC = Math.floor(Date.now() / 1000);
 
-function legacyFixture(): Buffer {
-  const T = RDB_TYPE;
-  return new RdbFixtureBuilder(9)
-    .aux('redis-ver', '6.2.14')
-    .aux('redis-bits', '64')
-    .selectDb(0)
-    .key(T.LIST_ZIPLIST, 'zl:list')
-    .blob(encodeZiplist([...BOUNDARY_INTEGERS, 'abc', 'x'.repeat(300), '']))
-    .key(T.LIST_QUICKLIST, 'ql:list')
-    .length(3)
-    .blob(encodeZiplist(['a', 'b', '1']))
-    .blob(encodeZiplist(['c'.repeat(100), '2', 'c'.repeat(100)]), true)
-    .blob(encodeZiplist(['last']))
-    .key(T.HASH_ZIPLIST, 'zl:hash')
-    .blob(encodeZiplist(['f1', 'v1', 'f2', '2', '-3', 'x'.repeat(70)]))
-    .key(T.ZSET_ZIPLIST, 'zl:zset')
-    .blob(encodeZiplist(['d', '-inf', 'a', '1', 'b', '2.5', 'e', '3', 'c', 'inf']))
-    .key(T.HASH_ZIPMAP, 'zm:hash')
-    .blob(
-      encodeZipmap(
-        [
-          ['foo', 'bar'],
-          ['k'.repeat(300), 'v'],
-          ['n', '12'],
-        ],
-        2,
-      ),
-    )
-    .key(T.SET_INTSET, 'is:set')
-    .blob(encodeIntset(['1', '2', '300000', '-9223372036854775808'])!)
-    .key(T.ZSET, 'legacy:zset')
-    .length(4)
-    .string('a')
-    .legacyDouble(1.5)
-    .string('b')
-    .legacyDouble(Infinity)
-    .string('c')
-    .legacyDouble(-Infinity)
-    .string('d')
-    .legacyDouble(-2.25e-10)
-    .key(T.LIST, 'plain:list')
-    .length(3)
-    .string('x')
-    .string('123')
-    .string('y'.repeat(50), true)
-    .key(T.SET, 'plain:set')
-    .length(2)
-    .string('m1')
-    .string('12')
-    .key(T.HASH, 'plain:hash')
-    .length(1)
-    .string('f')
-    .string('v')
-    .expireSeconds(NOW_SEC + 3600)
-    .key(T.STRING, 'exp:sec')
-    .string('v')
-    .expireMs(NOW_SEC * 1000 + 7_200_123)
-    .key(T.STRING, 'exp:ms')
-    .string('v')
-    .byte(RDB_OPCODE.IDLE)
-    .length(100)
-    .key(T.STRING, 'idle')
-    .string('v')
-    .byte(RDB_OPCODE.FREQ)
-    .byte(5)
-    .key(T.STRING, 'freq')
-    .string('v')
-    .selectDb(2)
-    .key(T.STRING, 'db2')
-    .string('x'.repeat(40), true)
-    .finish();
-}
-
 describe('older encodings (RDB 9 and earlier layouts)', () => {
-  const image = legacyFixture();
+  const image = legacyRdbFixture(NOW_SEC);
 
   it('decode to what redis-server 7.0 loads from the same file', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rdb-legacy-'));

@@ -11,10 +11,12 @@
 import { ByteSink } from '../../../../agent/persistence/byteSink';
 import { Crc64 } from '../../../../agent/persistence/crc64';
 import { canonicalInt64 } from '../../../../agent/persistence/integerText';
+import { encodeIntset } from '../../../../agent/persistence/intset';
 import { writeLegacyDouble } from '../../../../agent/persistence/rdbDouble';
-import { RDB_OPCODE } from '../../../../agent/persistence/rdbFormat';
+import { RDB_OPCODE, RDB_TYPE } from '../../../../agent/persistence/rdbFormat';
 import { writeLength } from '../../../../agent/persistence/rdbLength';
 import { writeBlob, writeString } from '../../../../agent/persistence/rdbString';
+import { BOUNDARY_INTEGERS } from './dataset';
 
 /** Ziplist as Redis <= 6.2 builds it (ziplistPush): integers for canonical int64 text, else strings. */
 export function encodeZiplist(items: readonly string[]): Buffer {
@@ -166,4 +168,82 @@ export class RdbFixtureBuilder {
     const crc = new Crc64().update(body);
     return Buffer.concat([body, checksum ? crc.toBufferLE() : Buffer.alloc(8)]);
   }
+}
+
+/**
+ * An RDB 9 file with every pre-7.0 encoding: ziplist lists/hashes/zsets, quicklist v1 (one node LZF-compressed),
+ * zipmap, intset, legacy string-double zset, plain list/set/hash, EXPIRETIME in seconds and ms, IDLE, FREQ, two dbs.
+ * 15 keys.
+ */
+export function legacyRdbFixture(nowSec: number): Buffer {
+  const T = RDB_TYPE;
+  return new RdbFixtureBuilder(9)
+    .aux('redis-ver', '6.2.14')
+    .aux('redis-bits', '64')
+    .selectDb(0)
+    .key(T.LIST_ZIPLIST, 'zl:list')
+    .blob(encodeZiplist([...BOUNDARY_INTEGERS, 'abc', 'x'.repeat(300), '']))
+    .key(T.LIST_QUICKLIST, 'ql:list')
+    .length(3)
+    .blob(encodeZiplist(['a', 'b', '1']))
+    .blob(encodeZiplist(['c'.repeat(100), '2', 'c'.repeat(100)]), true)
+    .blob(encodeZiplist(['last']))
+    .key(T.HASH_ZIPLIST, 'zl:hash')
+    .blob(encodeZiplist(['f1', 'v1', 'f2', '2', '-3', 'x'.repeat(70)]))
+    .key(T.ZSET_ZIPLIST, 'zl:zset')
+    .blob(encodeZiplist(['d', '-inf', 'a', '1', 'b', '2.5', 'e', '3', 'c', 'inf']))
+    .key(T.HASH_ZIPMAP, 'zm:hash')
+    .blob(
+      encodeZipmap(
+        [
+          ['foo', 'bar'],
+          ['k'.repeat(300), 'v'],
+          ['n', '12'],
+        ],
+        2,
+      ),
+    )
+    .key(T.SET_INTSET, 'is:set')
+    .blob(encodeIntset(['1', '2', '300000', '-9223372036854775808'])!)
+    .key(T.ZSET, 'legacy:zset')
+    .length(4)
+    .string('a')
+    .legacyDouble(1.5)
+    .string('b')
+    .legacyDouble(Infinity)
+    .string('c')
+    .legacyDouble(-Infinity)
+    .string('d')
+    .legacyDouble(-2.25e-10)
+    .key(T.LIST, 'plain:list')
+    .length(3)
+    .string('x')
+    .string('123')
+    .string('y'.repeat(50), true)
+    .key(T.SET, 'plain:set')
+    .length(2)
+    .string('m1')
+    .string('12')
+    .key(T.HASH, 'plain:hash')
+    .length(1)
+    .string('f')
+    .string('v')
+    .expireSeconds(nowSec + 3600)
+    .key(T.STRING, 'exp:sec')
+    .string('v')
+    .expireMs(nowSec * 1000 + 7_200_123)
+    .key(T.STRING, 'exp:ms')
+    .string('v')
+    .byte(RDB_OPCODE.IDLE)
+    .length(100)
+    .key(T.STRING, 'idle')
+    .string('v')
+    .byte(RDB_OPCODE.FREQ)
+    .byte(5)
+    .key(T.STRING, 'freq')
+    .string('v')
+    .selectDb(2)
+    .key(T.STRING, 'db2')
+    .string('x'.repeat(40), true)
+    .finish();
 }
