@@ -95,7 +95,7 @@ export class RdbEncoder {
   private readonly dbSizes: ReadonlyMap<number, RdbDbSize> | null;
   private readonly valueOptions: ValueWriteOptions;
   private phase = Phase.Start;
-  private currentDb = -1;
+  private currentDb = NaN; // no db selected yet: the first entry always emits SELECTDB
   private readonly dbsSeen = new Set<number>();
   /** Bytes already checksummed but not yet taken (the footer's). */
   private ready: Buffer[] = [];
