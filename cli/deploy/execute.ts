@@ -107,7 +107,9 @@ function nodeSteps(np: NodePlan, input: ExecuteInput, uploads: Map<string, Promi
   const previousManager = f?.manifest?.manager;
   const previouslyManaged = f?.manifest?.directives ?? [];
   const steps: Step[] = [];
-  const touchesFiles = np.actions.some((a) => a.kind !== 'reconfigure' && a.kind !== 'restart');
+  const touchesFiles = np.actions.some(
+    (a) => a.kind !== 'reconfigure' && a.kind !== 'restart' && a.kind !== 'write-manifest',
+  );
   let managerSwitched = false;
 
   if (touchesFiles) {
@@ -129,7 +131,7 @@ function nodeSteps(np: NodePlan, input: ExecuteInput, uploads: Map<string, Promi
   }
 
   for (const a of np.actions) {
-    steps.push(actionStep(a));
+    if (a.kind !== 'write-manifest') steps.push(actionStep(a));
   }
   steps.push({
     title: 'record manifest',
@@ -221,6 +223,8 @@ function nodeSteps(np: NodePlan, input: ExecuteInput, uploads: Map<string, Promi
             await waitUntilReady(session, node, { extraPasswords: [diskPassword(f)] });
           },
         };
+      case 'write-manifest':
+        throw new Error('write-manifest is the record step');
       case 'restart':
         return {
           title: 'restart agent',

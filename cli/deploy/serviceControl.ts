@@ -9,6 +9,7 @@ import type { NodeSpec } from '../inventory/model';
 import { nodeLayout } from '../plan/agentConfig';
 import { bootRegistrationScript, serviceFilePath, type ServiceManager } from '../plan/service';
 import type { Transport } from '../transport/transport';
+import { RedisUnavailable } from '../redis/connect';
 import type { Session } from './session';
 
 /** How long an agent may take from start to answering PING (loading a large dataset takes a while). */
@@ -124,13 +125,15 @@ export async function waitUntilReady(
       }
     } catch (e) {
       last = messageOf(e);
+      // Only "not up yet" is worth waiting for; a refused password or an unknown command will not go away.
+      if (!(e instanceof RedisUnavailable) && !/LOADING/.test(last)) break;
     }
     await new Promise((r) => setTimeout(r, AGENT_READY_POLL_MS));
   }
   const tail = await logTail(session.transport(node), node);
   throw new OperationFailure(
     'E_APPLY_STEP',
-    `${node.name}: agent did not answer on ${node.address}:${node.server.port} within ${Math.round((opts.timeoutMs ?? AGENT_READY_TIMEOUT_MS) / 1000)} s (${last})`,
+    `${node.name}: agent on ${node.address}:${node.server.port} is not ready: ${last}`,
     tail.length > 0 ? [`last lines of ${nodeLayout(node).logFile}:`, ...tail.map((l) => `  ${l}`)] : [],
     node.name,
   );

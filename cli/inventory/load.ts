@@ -72,7 +72,9 @@ export function parseInventory(
   });
 
   if (doc.value === null || doc.value === undefined) {
-    throw new InventoryError([problem([], 'the inventory is empty', 'schema')]);
+    throw new InventoryError([
+      { file, line: 1, column: 1, path: '', message: 'the inventory is empty', kind: 'schema' },
+    ]);
   }
   const schemaProblems = checkSchema(doc.value);
   if (schemaProblems.length > 0) {

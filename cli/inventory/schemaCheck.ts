@@ -94,7 +94,7 @@ function describe(e: ErrorObject): SchemaProblem {
       };
     }
     case 'required':
-      return { path, atKey: false, message: `missing required setting "${String(params.missingProperty)}"` };
+      return { path, atKey: true, message: `missing required setting "${String(params.missingProperty)}"` };
     case 'type':
       return {
         path,
@@ -113,14 +113,18 @@ function describe(e: ErrorObject): SchemaProblem {
       const desc = (e.parentSchema as { description?: string })?.description;
       const isName = /#\/definitions\/name\//.test(e.schemaPath) || e.propertyName !== undefined;
       return {
-        path,
+        path: e.propertyName !== undefined ? [...path, e.propertyName] : path,
         atKey: e.propertyName !== undefined,
         message: `${JSON.stringify(e.propertyName ?? e.data)} is not valid${desc ? `: ${desc}` : isName ? '' : ` (must match ${String(params.pattern)})`}`,
       };
     }
     case 'propertyNames':
       // The failing name was reported by the nested error (pattern); this one only repeats it.
-      return { path, atKey: false, message: `invalid name ${JSON.stringify(params.propertyName)}` };
+      return {
+        path: [...path, String(params.propertyName)],
+        atKey: true,
+        message: `invalid name ${JSON.stringify(params.propertyName)}`,
+      };
     case 'oneOf': {
       const def = definitionOf(e.parentSchema);
       if (def === 'secretRef' && (typeof e.data === 'string' || typeof e.data === 'number')) {
@@ -185,16 +189,18 @@ export function suggest(key: string, allowed: string[]): string | undefined {
   return best !== undefined && bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined;
 }
 
+/** Edit distance counting a swap of neighbours as one edit (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return row[b.length];
+  return d[a.length][b.length];
 }

@@ -38,7 +38,8 @@ export type Action =
   | { kind: 'install-service'; manager: ServiceManager; path: string; reason: string; bootEnabled: boolean }
   | { kind: 'reconfigure'; changes: DirectiveChange[]; drift: boolean }
   | { kind: 'start' }
-  | { kind: 'restart'; reasons: string[] };
+  | { kind: 'restart'; reasons: string[] }
+  | { kind: 'write-manifest'; path: string };
 
 export interface ObservedNode {
   running: boolean;
@@ -352,6 +353,10 @@ export function computePlan(input: PlanInput): PlanResult {
           `${node.name}: restarting a master with persistence off empties its dataset, and its replicas will copy the empty dataset`,
         );
       }
+    }
+    // A manifest that is missing or stale (an earlier apply failed half-way) is recorded again.
+    if (actions.length === 0 && JSON.stringify(facts.manifest) !== JSON.stringify(manifest)) {
+      actions.push({ kind: 'write-manifest', path: layout.manifestPath });
     }
     nodePlan.actions = actions;
   }

@@ -36,6 +36,8 @@ export function describeAction(a: Action): string {
       return 'start agent';
     case 'restart':
       return `restart agent (${a.reasons.join('; ')})`;
+    case 'write-manifest':
+      return `record what is installed in ${a.path}`;
   }
 }
 

@@ -13,6 +13,7 @@ import { parseInfo, type Info } from './info';
 
 export const REDIS_CONNECT_TIMEOUT_MS = 5000;
 export const REDIS_COMMAND_TIMEOUT_MS = 10_000;
+export const REDIS_DISCONNECT_TIMEOUT_MS = 100;
 
 export interface RedisEndpoint {
   host: string;
@@ -29,6 +30,13 @@ export interface AgentConnection {
 
 export class RedisAuthError extends Error {}
 
+/** The agent is not (yet) accepting connections: worth retrying while it starts. */
+export class RedisUnavailable extends OperationFailure {
+  constructor(message: string) {
+    super('E_REDIS', message);
+  }
+}
+
 function client(ep: RedisEndpoint, commandTimeoutMs: number): Redis {
   return new Redis({
     host: ep.host,
@@ -41,6 +49,9 @@ function client(ep: RedisEndpoint, commandTimeoutMs: number): Redis {
     enableReadyCheck: false,
     retryStrategy: () => null,
     reconnectOnError: () => false,
+    // ioredis keeps a timer this long after disconnect() on a socket that already failed; keep it short so the
+    // CLI exits promptly.
+    disconnectTimeout: REDIS_DISCONNECT_TIMEOUT_MS,
   });
 }
 
@@ -56,13 +67,13 @@ export async function connectAgent(
   const redis = client(ep, opts.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS);
   redis.on('error', () => undefined);
   const close = async () => {
-    redis.disconnect();
+    if (redis.status !== 'end') redis.disconnect();
   };
   try {
     await redis.connect();
   } catch (e) {
     await close();
-    throw new OperationFailure('E_REDIS', `cannot connect to ${ep.host}:${ep.port}: ${messageOf(e)}`);
+    throw new RedisUnavailable(`cannot connect to ${ep.host}:${ep.port}: ${messageOf(e)}`);
   }
   let passwordIndex = -1;
   try {
@@ -70,7 +81,11 @@ export async function connectAgent(
   } catch (e) {
     if (!/NOAUTH|Authentication required/i.test(messageOf(e))) {
       await close();
-      throw new OperationFailure('E_REDIS', `${ep.host}:${ep.port}: ${messageOf(e)}`);
+      const msg = `${ep.host}:${ep.port}: ${messageOf(e)}`;
+      // LOADING: the agent is reading its dataset; closed/reset: it is going down or not fully up.
+      if (/LOADING|Connection is closed|ECONNRESET|ECONNREFUSED/i.test(messageOf(e)))
+        throw new RedisUnavailable(msg);
+      throw new OperationFailure('E_REDIS', msg);
     }
     const candidates = passwords.map((p, i) => [p, i] as const).filter(([p]) => p !== undefined && p !== '');
     for (const [pw, i] of candidates) {

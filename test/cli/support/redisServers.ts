@@ -34,31 +34,32 @@ export function freePort(): Promise<number> {
 
 export async function startRedis(
   args: string[] = [],
-  opts: { password?: string } = {},
+  opts: { password?: string; configFile?: string; port?: number } = {},
 ): Promise<RedisServer> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-redis-'));
-  const proc = spawn(
-    '/usr/bin/redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--repl-diskless-sync-delay',
-      '0',
-      '--dir',
-      dir,
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  // With a config file, the file alone decides (it must name the port): nothing added after it overrides it.
+  const argv = opts.configFile
+    ? [opts.configFile, ...args]
+    : [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--repl-diskless-sync-delay',
+        '0',
+        '--dir',
+        dir,
+        ...args,
+      ];
+  const proc = spawn('/usr/bin/redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   const clients: Redis[] = [];
   const server: RedisServer = {
     port,
@@ -72,12 +73,14 @@ export async function startRedis(
     },
     async stop() {
       clients.forEach((c) => c.disconnect());
-      if (proc.exitCode === null && proc.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          proc.once('exit', () => resolve());
-          proc.kill('SIGKILL');
-        });
-      }
+      await new Promise<void>((resolve) => {
+        // 'close' (not 'exit'): also wait for the stdio pipes, so no handle outlives the test.
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          if (proc.stdout!.closed && proc.stderr!.closed) return resolve();
+        }
+        proc.once('close', () => resolve());
+        proc.kill('SIGKILL');
+      });
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -92,6 +95,7 @@ export async function startRedis(
         enableReadyCheck: false,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
+        disconnectTimeout: 100,
       });
       c.on('error', () => undefined);
       try {
@@ -101,7 +105,7 @@ export async function startRedis(
         });
         return true;
       } finally {
-        c.disconnect();
+        if (c.status !== 'end') c.disconnect();
       }
     },
     { timeoutMs: 10_000, description: `redis-server on ${port}` },
