@@ -3,7 +3,7 @@
  * every kind of bad input is reported with file:line:column, the path inside the inventory and what is wrong,
  * all problems at once.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError, UserError, type InventoryProblem } from '../../cli/errors';
@@ -61,9 +61,7 @@ describe('shipped inventories', () => {
 
   test('both inventories point editors at the schema', () => {
     for (const f of ['example.yaml', 'local.yaml']) {
-      const first = require('node:fs')
-        .readFileSync(path.join(REPO, 'inventories', f), 'utf8')
-        .split('\n')[0];
+      const first = readFileSync(path.join(REPO, 'inventories', f), 'utf8').split('\n')[0];
       expect(first).toBe('# yaml-language-server: $schema=../schemas/inventory.schema.json');
     }
   });
