@@ -8,6 +8,7 @@
 import { registerCoreCommands } from './commands/index';
 import { Config, parseCommandLine } from './config/config';
 import { AgentError } from './errors';
+import { installReplication } from './replication/index';
 import { detach, isDaemonChild, removePidFile, reportToParent, writePidFile } from './server/daemon';
 import { AGENT_VERSION, REDIS_COMPAT_VERSION, Server } from './server/server';
 
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
   const pidfile = config.get('pidfile') || (daemonize ? '/var/run/redis_6379.pid' : '');
   if (pidfile) writePidFile(pidfile);
   server.log.role = 'M';
+  installReplication(server);
   server.log.notice(`Running mode=standalone, port=${config.get('port')}.`);
   server.log.warning('Server initialized');
   await server.listen();

@@ -1,0 +1,50 @@
+/**
+ * Replication's entry point: `installReplication(server)` attaches the whole subsystem to a server through its
+ * hook lists (propagation target, admission filters, INFO section, cron, client-closed, config changes) and
+ * registers the replication commands. A `replicaof` from the config file makes the node a replica at once
+ * (role, READONLY, INFO) and connects on the first cron tick after the server listens and finished loading.
+ */
+import type { Server } from '../server/server';
+import { replicationAdmission } from './admission';
+import { replicationCommands } from './commands';
+import { failoverCommand } from './failover';
+import { replicationInfo } from './info';
+import { Replication, type ReplicationOptions } from './replication';
+
+export { Replication } from './replication';
+export type { ReplicationOptions, ReplicationStats } from './replication';
+export { replicationInfo, replicationStatsFields } from './info';
+export type { SnapshotSource, SnapshotRequest, SnapshotStream } from './snapshotSource';
+
+/** Replication's periodic work runs once per this many ms (Redis's replicationCron runs every second). */
+const REPLICATION_CRON_MS = 1000;
+
+export function installReplication(server: Server, options: ReplicationOptions = {}): Replication {
+  const repl = new Replication(server, options);
+  server.propagationTargets.push(repl.propagate);
+  server.commandFilters.push(replicationAdmission(repl));
+  server.commands.register([...replicationCommands(repl), failoverCommand(repl)]);
+  server.infoSections.set('replication', () => replicationInfo(repl));
+  server.clientClosedHooks.push((c) => repl.removePeer(c));
+  server.config.onChange('repl-backlog-size', (v) => repl.backlog?.resize(Number(v)));
+
+  const configured = server.config.get('replicaof');
+  if (configured !== '') {
+    const [host, port] = configured.split(' ');
+    repl.becomeReplicaOf(host, Number(port), { deferConnect: true });
+  }
+
+  let lastCronMs = 0;
+  server.cronHooks.push(() => {
+    const link = repl.link;
+    if (link !== null && link.state === 'none' && !server.loading) link.start();
+    link?.cron();
+    repl.fullSync.maybeStart();
+    repl.failover.update();
+    if (server.nowMs - lastCronMs >= REPLICATION_CRON_MS) {
+      lastCronMs = server.nowMs;
+      repl.cron();
+    }
+  });
+  return repl;
+}

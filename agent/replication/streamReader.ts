@@ -1,0 +1,177 @@
+/**
+ * Reading the replication stream on a replica: RESP multibulk commands (`*<n>\r\n$<len>\r\n<bytes>\r\n...`), each
+ * reported with its exact size in bytes, and the raw bytes of every completed command kept for forwarding.
+ *
+ * Why not the client request parser: a replica must count offsets in bytes of the stream (master_repl_offset,
+ * REPLCONF ACK) and forward exactly the bytes it applied to its own backlog and sub-replicas (chained
+ * replication keeps the same offsets on every node). Masters only send multibulk commands, so this reader
+ * accepts nothing else; anything else is a protocol error that ends the link.
+ *
+ * Correct for any split of the input: the state survives between feeds and no byte is scanned twice; a large
+ * bulk spanning many chunks is collected as a list of slices and joined once.
+ */
+
+/** Limits of the stream reader; a violation is a protocol error (the link is dropped and resynchronized). */
+export interface StreamReaderLimits {
+  /** Longest `*`/`$` header line. */
+  maxHeaderBytes: number;
+  /** Largest argument count of one command. */
+  maxArgs: number;
+  /** Largest bulk argument (proto-max-bulk-len). */
+  maxBulkBytes: number;
+}
+
+export const DEFAULT_STREAM_READER_LIMITS: StreamReaderLimits = {
+  maxHeaderBytes: 64 * 1024,
+  maxArgs: 1024 * 1024,
+  maxBulkBytes: 512 * 1024 * 1024,
+};
+
+export class StreamProtocolError extends Error {
+  readonly code = 'REPL_STREAM_PROTOCOL';
+}
+
+const enum Expect {
+  MultibulkHeader,
+  BulkHeader,
+  BulkData,
+}
+
+const CR = 13;
+const LF = 10;
+
+export class StreamReader {
+  private expect = Expect.MultibulkHeader;
+  /** Partial header line carried over from the previous chunk. */
+  private line = '';
+  private argsLeft = 0;
+  private argv: string[] = [];
+  /** Bytes of the current bulk still missing, including its CRLF. */
+  private bulkLeft = 0;
+  private bulkLen = 0;
+  private bulkPieces: Buffer[] = [];
+  /** Raw bytes of the command being read, from earlier chunks. */
+  private commandPieces: Buffer[] = [];
+  private commandBytes = 0;
+  /** Raw bytes of the commands completed since the last takeCompleted(). */
+  private completed: Buffer[] = [];
+
+  constructor(private readonly limits: StreamReaderLimits = DEFAULT_STREAM_READER_LIMITS) {}
+
+  /** Bytes received that belong to a command not yet complete. */
+  get pendingBytes(): number {
+    return this.commandBytes;
+  }
+
+  /**
+   * Consumes a chunk, calling `onCommand(argv, bytes)` for each complete command in order. Throws
+   * StreamProtocolError on malformed input; commands completed before the error were already delivered.
+   */
+  feed(chunk: Buffer, onCommand: (argv: string[], bytes: number) => void): void {
+    let pos = 0;
+    /** Start of the current command's bytes within this chunk. */
+    let commandStart = 0;
+    const len = chunk.length;
+    while (pos < len) {
+      if (this.expect === Expect.BulkData) {
+        const take = Math.min(this.bulkLeft, len - pos);
+        if (take === this.bulkLeft && this.bulkPieces.length === 0) {
+          this.argv.push(chunk.latin1Slice(pos, pos + this.bulkLen));
+        } else {
+          this.bulkPieces.push(chunk.subarray(pos, pos + take));
+          if (take === this.bulkLeft) {
+            const joined = Buffer.concat(this.bulkPieces);
+            this.argv.push(joined.latin1Slice(0, this.bulkLen));
+            this.bulkPieces = [];
+          }
+        }
+        pos += take;
+        this.bulkLeft -= take;
+        if (this.bulkLeft > 0) break;
+        this.expect = Expect.BulkHeader;
+        if (--this.argsLeft === 0) {
+          this.finishCommand(chunk, commandStart, pos, onCommand);
+          commandStart = pos;
+        }
+        continue;
+      }
+      const nl = chunk.indexOf(LF, pos);
+      if (nl < 0) {
+        this.line += chunk.latin1Slice(pos, len);
+        if (this.line.length > this.limits.maxHeaderBytes) {
+          throw new StreamProtocolError('header line too long in the replication stream');
+        }
+        pos = len;
+        break;
+      }
+      let text = this.line + chunk.latin1Slice(pos, nl);
+      this.line = '';
+      pos = nl + 1;
+      if (text.length > 0 && text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
+      if (this.expect === Expect.MultibulkHeader) {
+        if (text.length === 0) {
+          // A bare newline between commands (keepalive): its bytes count with the next command.
+          continue;
+        }
+        const n = parseHeader(text, '*');
+        if (n === null || n > this.limits.maxArgs) {
+          throw new StreamProtocolError(
+            `expected a multibulk header, got ${JSON.stringify(text.slice(0, 32))}`,
+          );
+        }
+        if (n <= 0) continue;
+        this.argsLeft = n;
+        this.argv = [];
+        this.expect = Expect.BulkHeader;
+      } else {
+        const n = parseHeader(text, '$');
+        if (n === null || n < 0 || n > this.limits.maxBulkBytes) {
+          throw new StreamProtocolError(`expected a bulk header, got ${JSON.stringify(text.slice(0, 32))}`);
+        }
+        this.bulkLen = n;
+        this.bulkLeft = n + 2;
+        this.expect = Expect.BulkData;
+      }
+    }
+    if (commandStart < len) {
+      const rest = chunk.subarray(commandStart, len);
+      this.commandPieces.push(rest);
+      this.commandBytes += rest.length;
+    }
+  }
+
+  private finishCommand(
+    chunk: Buffer,
+    start: number,
+    end: number,
+    onCommand: (argv: string[], bytes: number) => void,
+  ): void {
+    const tail = chunk.subarray(start, end);
+    const bytes = this.commandBytes + tail.length;
+    for (const p of this.commandPieces) this.completed.push(p);
+    this.completed.push(tail);
+    this.commandPieces = [];
+    this.commandBytes = 0;
+    const argv = this.argv;
+    this.argv = [];
+    this.expect = Expect.MultibulkHeader;
+    onCommand(argv, bytes);
+  }
+
+  /**
+   * The raw bytes of every command completed since the last call (and of keepalive newlines between them),
+   * in order: what a replica appends to its backlog and forwards to its own replicas.
+   */
+  takeCompleted(): Buffer[] {
+    const out = this.completed;
+    this.completed = [];
+    return out;
+  }
+}
+
+function parseHeader(text: string, prefix: string): number | null {
+  if (text.length < 2 || text[0] !== prefix || text.length > 21) return null;
+  const digits = text.slice(1);
+  if (!/^-?\d+$/.test(digits)) return null;
+  return Number(digits);
+}
