@@ -109,6 +109,9 @@ export function isOrchestrateError(e: unknown): e is OrchestrateError {
 
 /** Message of any thrown value, for wrapping low-level errors into ours. */
 export function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
+  // Not `instanceof Error`: errors from another realm (vm contexts, test runners) fail that check.
+  if (e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
+    return (e as { message: string }).message;
+  }
   return String(e);
 }
