@@ -9,6 +9,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../cli/main';
 import type { CliIO } from '../../cli/ui/io';
+import pkg from '../../package.json';
 
 const REPO = path.resolve(__dirname, '../..');
 const AGENT_BUNDLE = path.join(REPO, 'dist/orchestrate-agent.js');
@@ -93,7 +94,7 @@ describe('help and version', () => {
     const v = await run(['--version']);
     expect(v).toEqual({
       code: 0,
-      stdout: `orchestrate ${require('../../package.json').version}\n`,
+      stdout: `orchestrate ${pkg.version}\n`,
       stderr: '',
     });
   });
