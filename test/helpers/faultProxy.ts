@@ -6,7 +6,9 @@
  * - `refuse(true)`: new connections are closed as soon as they arrive (a partitioned master), until
  *   `refuse(false)`;
  * - `stall(true)`: stops moving bytes in both directions while keeping connections open (a silent network:
- *   the replica sees no data and must time out by itself), until `stall(false)`.
+ *   the replica sees no data and must time out by itself), until `stall(false)`;
+ * - `limitFromTarget(n)`: each new connection gets at most n bytes from the target, the rest is held back
+ *   (a transfer that stops half-way), until `limitFromTarget(Infinity)`.
  * Listens on 127.0.0.1 only; `close()` ends everything.
  */
 import net from 'node:net';
@@ -22,6 +24,7 @@ export interface FaultProxy {
   readonly bytesToTarget: number;
   readonly bytesFromTarget: number;
   cut(): void;
+  limitFromTarget(bytes: number): void;
   refuse(on: boolean): void;
   stall(on: boolean): void;
   close(): Promise<void>;
@@ -30,6 +33,9 @@ export interface FaultProxy {
 interface Pair {
   client: net.Socket;
   upstream: net.Socket;
+  /** Bytes sent to the client on this connection, and what is held back by the limit. */
+  sent: number;
+  held: Buffer[];
 }
 
 export async function startFaultProxy(targetPort: number, targetHost = HOST): Promise<FaultProxy> {
@@ -39,6 +45,25 @@ export async function startFaultProxy(targetPort: number, targetHost = HOST): Pr
   let accepted = 0;
   let toTarget = 0;
   let fromTarget = 0;
+  let limit = Infinity;
+
+  const deliver = (pair: Pair, d: Buffer): void => {
+    const room = limit - pair.sent;
+    if (room >= d.length && pair.held.length === 0) {
+      pair.sent += d.length;
+      fromTarget += d.length;
+      pair.client.write(d);
+      return;
+    }
+    if (room > 0 && pair.held.length === 0) {
+      const part = d.subarray(0, room);
+      pair.sent += part.length;
+      fromTarget += part.length;
+      pair.client.write(part);
+      d = d.subarray(room);
+    }
+    pair.held.push(d);
+  };
 
   const server = net.createServer((client) => {
     accepted++;
@@ -47,7 +72,7 @@ export async function startFaultProxy(targetPort: number, targetHost = HOST): Pr
       return;
     }
     const upstream = net.connect(targetPort, targetHost);
-    const pair: Pair = { client, upstream };
+    const pair: Pair = { client, upstream, sent: 0, held: [] };
     pairs.add(pair);
     const end = (): void => {
       pairs.delete(pair);
@@ -58,10 +83,7 @@ export async function startFaultProxy(targetPort: number, targetHost = HOST): Pr
       toTarget += d.length;
       upstream.write(d);
     });
-    upstream.on('data', (d: Buffer) => {
-      fromTarget += d.length;
-      client.write(d);
-    });
+    upstream.on('data', (d: Buffer) => deliver(pair, d));
     client.on('error', end);
     upstream.on('error', end);
     client.on('close', end);
@@ -90,6 +112,16 @@ export async function startFaultProxy(targetPort: number, targetHost = HOST): Pr
     },
     get bytesFromTarget() {
       return fromTarget;
+    },
+    limitFromTarget(bytes: number) {
+      limit = bytes;
+      if (bytes === Infinity) {
+        for (const p of pairs) {
+          const held = p.held;
+          p.held = [];
+          for (const d of held) deliver(p, d);
+        }
+      }
     },
     cut() {
       for (const p of [...pairs]) {

@@ -1,0 +1,232 @@
+/**
+ * The replication commands' behaviour and exact replies: REPLICAOF / SLAVEOF (and NO ONE), ROLE, WAIT, REPLCONF
+ * and PSYNC errors compared with real redis-server, admission errors (READONLY, NOREPLICAS), CONFIG REWRITE
+ * persisting a runtime REPLICAOF, PSYNC2 (siblings continue partially with a promoted replica), and FAILOVER.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { rawExchange, startServer, type TestServer } from '../../helpers/servers';
+import { waitFor } from '../../helpers/waitFor';
+import {
+  digest,
+  info,
+  mixedWrites,
+  replInfo,
+  startNode,
+  startReplica,
+  stopAll,
+  waitConverged,
+  waitLinkUp,
+} from './support/replicationCluster';
+
+jest.setTimeout(60_000);
+
+describe('replication command replies match redis-server', () => {
+  let agent: TestServer | undefined;
+  let redis: TestServer | undefined;
+  beforeAll(async () => {
+    [agent, redis] = await Promise.all([startNode('agent'), startNode('redis')]);
+  });
+  afterAll(async () => stopAll([agent, redis]));
+
+  const cases: string[][] = [
+    ['REPLICAOF', 'localhost'],
+    ['REPLICAOF', 'localhost', 'notaport'],
+    ['REPLICAOF', 'localhost', '70000'],
+    ['REPLICAOF', 'NO', 'ONE'],
+    ['SLAVEOF', 'no', 'one'],
+    ['WAIT', '0', '0'],
+    ['WAIT', 'x', '0'],
+    ['WAIT', '0', '-1'],
+    ['WAIT', '0', 'x'],
+    ['WAIT', '1', '10'],
+    ['REPLCONF'],
+    ['REPLCONF', 'listening-port'],
+    ['REPLCONF', 'listening-port', 'x'],
+    ['REPLCONF', 'listening-port', '1234', 'capa', 'eof', 'capa', 'whatever'],
+    ['REPLCONF', 'bogus', '1'],
+    ['PSYNC', 'x'],
+    ['PSYNC', '?', 'notanumber'],
+    ['FAILOVER'],
+    ['FAILOVER', 'ABORT'],
+    ['FAILOVER', 'TIMEOUT', '0'],
+    ['FAILOVER', 'TIMEOUT', 'x'],
+    ['FAILOVER', 'FORCE'],
+    ['FAILOVER', 'TO', 'localhost'],
+    ['FAILOVER', 'bogus'],
+  ];
+  for (const argv of cases) {
+    it(`${argv.join(' ')}`, async () => {
+      const run = async (s: TestServer) => {
+        try {
+          return { ok: await s.client.call(argv[0], ...argv.slice(1)) };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
+      };
+      expect(await run(agent!)).toEqual(await run(redis!));
+    });
+  }
+
+  it('REPLCONF ACK and GETACK from a normal client get no reply at all', async () => {
+    for (const s of [agent!, redis!]) {
+      const { received } = await rawExchange(
+        s.port,
+        'REPLCONF ACK 10\r\nREPLCONF GETACK *\r\nPING\r\n',
+        (r) => r.includes('PONG'),
+      );
+      expect(received).toBe('+PONG\r\n');
+    }
+  });
+
+  it('ROLE of a master without replicas', async () => {
+    const a = (await agent!.client.call('ROLE')) as unknown[];
+    expect(a[0]).toBe('master');
+    expect(typeof a[1]).toBe('number');
+    expect(a[2]).toEqual([]);
+  });
+});
+
+describe('replica behaviour', () => {
+  let master: TestServer | undefined;
+  let replica: TestServer | undefined;
+  let other: TestServer | undefined;
+  afterEach(async () => {
+    await stopAll([other, replica, master]);
+    other = replica = master = undefined;
+  });
+
+  it('REPLICAOF at runtime, ROLE on both sides, READONLY, REPLICAOF NO ONE keeps the data', async () => {
+    master = await startNode('agent');
+    replica = await startNode('agent');
+    await master.client.set('a', '1');
+    await replica.client.set('mine', 'x');
+    expect(await replica.client.call('REPLICAOF', '127.0.0.1', String(master.port))).toBe('OK');
+    expect(await replica.client.call('REPLICAOF', '127.0.0.1', String(master.port))).toBe(
+      'OK Already connected to specified master',
+    );
+    await waitConverged(master, [replica]);
+    expect(await replica.client.get('mine')).toBeNull();
+    const role = (await replica.client.call('ROLE')) as unknown[];
+    expect(role.slice(0, 4)).toEqual(['slave', '127.0.0.1', master.port, 'connected']);
+    expect(role[4]).toBe(Number((await replInfo(master)).master_repl_offset));
+    const mrole = (await master.client.call('ROLE')) as [string, number, string[][]];
+    expect(mrole[0]).toBe('master');
+    expect(mrole[2]).toEqual([['127.0.0.1', String(replica.port), expect.stringMatching(/^\d+$/)]]);
+    await expect(replica.client.set('b', '2')).rejects.toThrow('READONLY');
+    await expect(replica.client.call('WAIT', '0', '0')).rejects.toThrow(
+      'WAIT cannot be used with replica instances',
+    );
+    await replica.client.config('SET', 'replica-read-only', 'no');
+    expect(await replica.client.set('local', '1')).toBe('OK');
+    await replica.client.config('SET', 'replica-read-only', 'yes');
+
+    expect(await replica.client.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    const promoted = await replInfo(replica);
+    expect(promoted.role).toBe('master');
+    expect(promoted.master_replid2).toBe((await replInfo(master)).master_replid);
+    expect(await replica.client.get('a')).toBe('1');
+    expect(await replica.client.set('b', '2')).toBe('OK');
+  });
+
+  it('CONFIG REWRITE persists a runtime REPLICAOF so a restart follows the same master', async () => {
+    master = await startNode('agent');
+    await master.client.set('k', 'v');
+    const first = await startNode('agent');
+    const dir = first.dir;
+    const port = first.port;
+    await first.stop();
+    const configFile = path.join(dir, 'agent.conf');
+    writeFileSync(configFile, `# my replica\nport ${port}\ndir ${dir}\nsave ""\n`);
+    replica = await startServer({ kind: 'agent', configFile, dir, port });
+    await replica.client.call('REPLICAOF', '127.0.0.1', String(master.port));
+    expect(await replica.client.config('REWRITE')).toBe('OK');
+    expect(readFileSync(configFile, 'latin1')).toMatch(
+      new RegExp(`^replicaof 127\\.0\\.0\\.1 ${master.port}$`, 'm'),
+    );
+    await replica.stop();
+    replica = await startServer({ kind: 'agent', configFile, dir, port });
+    await waitConverged(master, [replica]);
+    expect(await replica.client.get('k')).toBe('v');
+  });
+
+  it('WAIT returns once the replicas acknowledged, and the count after its timeout otherwise', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master);
+    await waitLinkUp(replica);
+    await master.client.set('w', '1');
+    expect(await master.client.call('WAIT', '1', '0')).toBe(1);
+    const started = Date.now();
+    expect(await master.client.call('WAIT', '2', '300')).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('min-replicas-to-write refuses writes with NOREPLICAS until enough replicas are connected', async () => {
+    master = await startNode('agent', ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '10']);
+    await expect(master.client.set('x', '1')).rejects.toThrow(
+      'NOREPLICAS Not enough good replicas to write.',
+    );
+    expect(await master.client.get('x')).toBeNull();
+    replica = await startReplica('agent', master);
+    await waitLinkUp(replica);
+    await waitFor(async () => (await master!.client.set('x', '1')) === 'OK');
+  });
+
+  it('PSYNC2: after a promotion, the former sibling continues partially with the new master', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master);
+    other = await startReplica('agent', master);
+    await mixedWrites(master.client, 1000, 81);
+    await waitConverged(master, [replica, other]);
+    await master.stop();
+    master = undefined;
+    await replica.client.call('REPLICAOF', 'NO', 'ONE');
+    await other.client.call('REPLICAOF', '127.0.0.1', String(replica.port));
+    await waitLinkUp(other);
+    const s = await info(replica.client, 'stats');
+    expect(s.sync_partial_ok).toBe('1');
+    expect(s.sync_full).toBe('0');
+    await mixedWrites(replica.client, 500, 82);
+    await waitConverged(replica, [other]);
+  });
+
+  it('FAILOVER switches roles without losing writes, and the former master follows the new one', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master);
+    await mixedWrites(master.client, 1000, 91);
+    await waitConverged(master, [replica]);
+    const before = await digest(master);
+    expect(
+      await master.client.call('FAILOVER', 'TO', '127.0.0.1', String(replica.port), 'TIMEOUT', '5000'),
+    ).toBe('OK');
+    await waitFor(async () => (await replInfo(replica!)).role === 'master', { timeoutMs: 10_000 });
+    await waitFor(async () => {
+      const m = await replInfo(master!);
+      return m.role === 'slave' && m.master_link_status === 'up' && m.master_failover_state === 'no-failover';
+    });
+    expect(await digest(replica)).toBe(before);
+    await mixedWrites(replica.client, 300, 92);
+    await waitConverged(replica, [master]);
+    expect((await info(replica.client, 'stats')).sync_partial_ok).toBe('1');
+    await expect(master.client.set('x', '1')).rejects.toThrow('READONLY');
+  });
+
+  it('FAILOVER errors: not a replica, no failover in progress, target not a replica', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master);
+    await waitLinkUp(replica);
+    await expect(replica.client.call('FAILOVER')).rejects.toThrow(
+      'ERR FAILOVER is not valid when server is a replica.',
+    );
+    await expect(master.client.call('FAILOVER', 'TO', '127.0.0.1', '1')).rejects.toThrow(
+      'ERR FAILOVER target HOST and PORT is not a replica.',
+    );
+    await expect(master.client.call('FAILOVER', 'ABORT')).rejects.toThrow('ERR No failover in progress.');
+  });
+
+  it('a replica answers PSYNC with NOMASTERLINK while its own link is down', async () => {
+    replica = await startNode('agent', ['--replicaof', '127.0.0.1', '1']);
+    const { received } = await rawExchange(replica.port, 'PSYNC ? -1\r\n', (r) => r.includes('\r\n'));
+    expect(received).toBe("-NOMASTERLINK Can't SYNC while not connected with my master\r\n");
+  });
+});

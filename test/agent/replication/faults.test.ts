@@ -1,0 +1,223 @@
+/**
+ * Faults, each ending with the replica holding exactly the master's dataset (equal digests) and nothing lost
+ * that the master acknowledged before WAIT returned:
+ * - a replica killed with SIGKILL and restarted from its config file (`replicaof` there);
+ * - the link cut (fault proxy) for less than the backlog holds (partial resync) and for more (full resync);
+ * - a silent link (stalled proxy): both sides detect repl-timeout, then the replica continues partially;
+ * - the master restarted with persistence on;
+ * - the master stopped in the middle of a full sync: the replica keeps serving its old data (or -MASTERDOWN
+ *   with replica-serve-stale-data no), discards the partial snapshot and syncs once a master is back;
+ * - a replica that cannot keep up overruns client-output-buffer-limit: the master drops it (never growing
+ *   itself) and the replica recovers.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, type TestServer } from '../../helpers/servers';
+import { startFaultProxy, type FaultProxy } from '../../helpers/faultProxy';
+import { waitFor } from '../../helpers/waitFor';
+import {
+  FAST_REPLICATION_ARGS,
+  countLog,
+  digest,
+  info,
+  mixedWrites,
+  replInfo,
+  startNode,
+  startReplica,
+  stopAll,
+  waitConverged,
+  waitLinkUp,
+} from './support/replicationCluster';
+
+jest.setTimeout(90_000);
+
+async function stats(node: TestServer): Promise<{ full: number; ok: number; err: number }> {
+  const s = await info(node.client, 'stats');
+  return { full: Number(s.sync_full), ok: Number(s.sync_partial_ok), err: Number(s.sync_partial_err) };
+}
+
+/** Writes `count` keys of `bytes` each and returns their names. */
+async function writeBlob(node: TestServer, prefix: string, count: number, bytes: number): Promise<string[]> {
+  const keys: string[] = [];
+  const p = node.client.pipeline();
+  for (let i = 0; i < count; i++) {
+    keys.push(`${prefix}:${i}`);
+    p.set(`${prefix}:${i}`, String(i % 10).repeat(bytes));
+  }
+  await p.exec();
+  return keys;
+}
+
+describe('replication faults', () => {
+  let master: TestServer | undefined;
+  let replica: TestServer | undefined;
+  let proxy: FaultProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+    await stopAll([replica, master]);
+    replica = master = undefined;
+  });
+
+  it('a replica killed with SIGKILL and restarted from its config file resynchronizes', async () => {
+    master = await startNode('agent');
+    await mixedWrites(master.client, 2000, 31);
+    const first = await startReplica('agent', master);
+    const dir = first.dir;
+    const port = first.port;
+    await first.stop();
+    const configFile = path.join(dir, 'replica.conf');
+    writeFileSync(
+      configFile,
+      [
+        `replicaof 127.0.0.1 ${master.port}`,
+        'save ""',
+        'appendonly no',
+        'repl-timeout 5',
+        `port ${port}`,
+        `dir ${dir}`,
+        '',
+      ].join('\n'),
+    );
+    replica = await startServer({ kind: 'agent', configFile, dir, port });
+    await waitConverged(master, [replica]);
+    await replica.kill('SIGKILL');
+    await mixedWrites(master.client, 2000, 32);
+    expect(await master.client.call('WAIT', '0', '100')).toBe(0);
+    replica = await startServer({ kind: 'agent', configFile, dir, port });
+    expect((await replInfo(replica)).role).toBe('slave');
+    await waitConverged(master, [replica]);
+    const acked = await master.client.call('WAIT', '1', '5000');
+    expect(acked).toBe(1);
+    expect((await stats(master)).full).toBe(2);
+  });
+
+  it('a link cut shorter than the backlog continues partially; a longer one falls back to a full sync', async () => {
+    master = await startNode('agent', ['--repl-backlog-size', '64kb']);
+    await mixedWrites(master.client, 1000, 41);
+    proxy = await startFaultProxy(master.port);
+    replica = await startReplica('agent', { port: proxy.port });
+    await waitConverged(master, [replica]);
+    const s0 = await stats(master);
+
+    proxy.refuse(true);
+    proxy.cut();
+    await waitFor(async () => (await replInfo(replica!)).master_link_status === 'down');
+    await writeBlob(master, 'short', 20, 500); // ~10 KB: fits the backlog
+    proxy.refuse(false);
+    await waitConverged(master, [replica]);
+    const s1 = await stats(master);
+    expect(s1).toEqual({ full: s0.full, ok: s0.ok + 1, err: s0.err });
+    expect(await master.client.call('WAIT', '1', '5000')).toBe(1);
+
+    proxy.refuse(true);
+    proxy.cut();
+    await waitFor(async () => (await replInfo(replica!)).master_link_status === 'down');
+    await writeBlob(master, 'long', 200, 1000); // ~200 KB: more than the backlog holds
+    proxy.refuse(false);
+    await waitConverged(master, [replica]);
+    const s2 = await stats(master);
+    expect(s2).toEqual({ full: s1.full + 1, ok: s1.ok, err: s1.err + 1 });
+    expect(await replica.client.get('long:199')).toBe('9'.repeat(1000));
+    expect(countLog(master, /for lack of backlog/)).toBe(1);
+  });
+
+  it('a silent link is detected by repl-timeout on both sides and continues partially afterwards', async () => {
+    master = await startNode('agent', ['--repl-timeout', '2']);
+    await mixedWrites(master.client, 500, 51);
+    proxy = await startFaultProxy(master.port);
+    replica = await startReplica('agent', { port: proxy.port }, ['--repl-timeout', '2']);
+    await waitConverged(master, [replica]);
+    const s0 = await stats(master);
+    proxy.stall(true);
+    await waitFor(() => countLog(replica!, /MASTER timeout: no data nor PING received/) > 0, {
+      timeoutMs: 10_000,
+    });
+    await waitFor(() => countLog(master!, /Disconnecting timedout replica/) > 0, { timeoutMs: 10_000 });
+    proxy.cut();
+    proxy.stall(false);
+    await mixedWrites(master.client, 300, 52);
+    await waitConverged(master, [replica]);
+    const s1 = await stats(master);
+    expect(s1.ok).toBe(s0.ok + 1);
+    expect(s1.full).toBe(s0.full);
+  });
+
+  it('the master restarted with persistence on: replicas resynchronize and keep every acknowledged write', async () => {
+    master = await startNode('agent', ['--save', '3600 1']);
+    const masterDir = master.dir;
+    const masterPort = master.port;
+    replica = await startReplica('agent', master);
+    await mixedWrites(master.client, 2000, 61);
+    await master.client.set('acked', 'yes');
+    expect(await master.client.call('WAIT', '1', '5000')).toBe(1);
+    const before = await digest(master);
+    await master.kill('SIGTERM');
+    await master.exited;
+    await master.stop();
+    await waitFor(async () => (await replInfo(replica!)).master_link_status === 'down');
+    expect(await replica.client.get('acked')).toBe('yes');
+    master = await startServer({
+      kind: 'agent',
+      dir: masterDir,
+      port: masterPort,
+      args: [...FAST_REPLICATION_ARGS, '--save', '3600 1'],
+    });
+    expect(await digest(master)).toBe(before);
+    await mixedWrites(master.client, 500, 62);
+    await waitConverged(master, [replica]);
+    expect(await replica.client.get('acked')).toBe('yes');
+  });
+
+  it('the master stopped mid-transfer: the replica serves its old data, discards the partial snapshot, resyncs', async () => {
+    master = await startNode('agent');
+    await writeBlob(master, 'big', 4000, 1000); // ~4 MB snapshot
+    const masterPort = master.port;
+    replica = await startNode('agent');
+    await replica.client.set('old', 'data');
+    proxy = await startFaultProxy(master.port);
+    proxy.limitFromTarget(1_000_000); // the transfer stops after about a quarter
+    await replica.client.call('REPLICAOF', '127.0.0.1', String(proxy.port));
+    await waitFor(async () => {
+      const r = await replInfo(replica!);
+      return r.master_sync_in_progress === '1' && Number(r.master_sync_read_bytes) > 0;
+    });
+    // Stale data is served while the snapshot loads...
+    expect(await replica.client.get('old')).toBe('data');
+    expect(await replica.client.exists('big:1')).toBe(0);
+    // ...or refused, when the replica is configured so.
+    await replica.client.config('SET', 'replica-serve-stale-data', 'no');
+    await expect(replica.client.get('old')).rejects.toThrow(
+      "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    );
+    await replica.client.config('SET', 'replica-serve-stale-data', 'yes');
+
+    await master.stop();
+    master = undefined;
+    await waitFor(() => countLog(replica!, /discarding the partially received snapshot/) > 0);
+    expect(await replica.client.get('old')).toBe('data');
+    expect((await replInfo(replica)).master_link_status).toBe('down');
+
+    proxy.limitFromTarget(Infinity);
+    master = await startNode('agent', [], { port: masterPort });
+    await mixedWrites(master.client, 1000, 71);
+    await waitConverged(master, [replica]);
+    expect(await replica.client.exists('old')).toBe(0);
+  });
+
+  it('a replica overrunning its output buffer limit is dropped, the master does not grow, and it recovers', async () => {
+    master = await startNode('agent', ['--client-output-buffer-limit', 'replica 512kb 256kb 1']);
+    proxy = await startFaultProxy(master.port);
+    replica = await startReplica('agent', { port: proxy.port });
+    await waitConverged(master, [replica]);
+    proxy.stall(true);
+    // About 16 MB of writes: more than the socket buffers can absorb, far more than the limit.
+    for (let round = 0; round < 8; round++) await writeBlob(master, `flood${round}`, 200, 10_000);
+    await waitFor(() => countLog(master!, /overcoming of output buffer limits/) > 0, { timeoutMs: 10_000 });
+    expect((await replInfo(master)).connected_slaves).toBe('0');
+    proxy.cut();
+    proxy.stall(false);
+    await waitConverged(master, [replica], 30_000);
+    expect(await replica.client.get('flood7:199')).toBe('9'.repeat(10_000));
+  });
+});
