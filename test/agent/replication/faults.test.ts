@@ -26,7 +26,6 @@ import {
   startReplica,
   stopAll,
   waitConverged,
-  waitLinkUp,
 } from './support/replicationCluster';
 
 jest.setTimeout(90_000);

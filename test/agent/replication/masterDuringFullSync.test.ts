@@ -46,7 +46,6 @@ describe('master during a full sync', () => {
     expect(missing).toBe(written);
     expect(await replica.client.get('after:99')).toBe('99');
     await waitFor(async () => (await replica!.client.dbsize()) === KEYS + written + 100);
-    // eslint-disable-next-line no-console
     console.log(
       `full sync of ${KEYS} keys: ${written} SET+GET round trips during the sync (sync progress observed: ` +
         `${syncSeen}), worst round trip ${worstMs.toFixed(1)} ms`,
