@@ -195,10 +195,25 @@ export class Replication {
     const wasMaster = this.link === null;
     if (this.link !== null) this.link.stop();
     if (wasMaster && (this.backlog !== null || this.masterOffset > 0)) this.historyKnown = true;
+    if (wasMaster) this.unblockAllClients();
     this.server.role = 'replica';
     this.server.log.role = 'S';
     this.link = new ReplicaLink(this, host, port);
     if (!options.deferConnect) this.link.start();
+  }
+
+  /**
+   * Clients blocked on a master (WAIT, BLPOP...) cannot be served by a replica: they get Redis's UNBLOCKED error.
+   */
+  private unblockAllClients(): void {
+    this.waiters.length = 0;
+    for (const c of [...this.server.clients.values()]) {
+      if (c.blocked === null || c.kind !== 'normal') continue;
+      c.reply.error(
+        'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+      );
+      this.server.unblock(c, false);
+    }
   }
 
   /** Stops following (REPLICAOF NO ONE): a new history starts, the old id stays valid as replid2. */

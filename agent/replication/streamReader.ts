@@ -148,14 +148,30 @@ export class StreamReader {
   ): void {
     const tail = chunk.subarray(start, end);
     const bytes = this.commandBytes + tail.length;
-    for (const p of this.commandPieces) this.completed.push(p);
-    this.completed.push(tail);
+    for (const p of this.commandPieces) this.pushCompleted(p);
+    this.pushCompleted(tail);
     this.commandPieces = [];
     this.commandBytes = 0;
     const argv = this.argv;
     this.argv = [];
     this.expect = Expect.MultibulkHeader;
     onCommand(argv, bytes);
+  }
+
+  /** Keeps completed bytes, merging a slice with the previous one when they are adjacent in the same chunk. */
+  private pushCompleted(piece: Buffer): void {
+    if (piece.length === 0) return;
+    const done = this.completed;
+    const last = done.length > 0 ? done[done.length - 1] : undefined;
+    if (
+      last !== undefined &&
+      last.buffer === piece.buffer &&
+      last.byteOffset + last.length === piece.byteOffset
+    ) {
+      done[done.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + piece.length);
+      return;
+    }
+    done.push(piece);
   }
 
   /**
