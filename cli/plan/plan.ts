@@ -122,7 +122,8 @@ export function observe(f: NodeFacts | undefined): ObservedNode {
   if (!f) return { running: false, reachable: false };
   const info = f.live.info;
   return {
-    running: f.process.running || f.live.reachable,
+    // Ours only: a pid file naming a live process, or an active unit. Something else answering on the port is not.
+    running: f.process.running,
     reachable: f.live.reachable && !f.live.authFailed,
     role: info?.role,
     masterHost: info?.master_host,
@@ -240,6 +241,12 @@ export function computePlan(input: PlanInput): PlanResult {
           message: `${systemPaths.join(', ')} need root: log in as root, set ssh.become, or choose paths the user owns`,
         });
       }
+    }
+    if (!facts.process.running && facts.live.reachable) {
+      blockers.push({
+        node: node.name,
+        message: `${node.address}:${node.server.port} is already served by another process (no pid file or service of this node's agent); stop it or choose another port`,
+      });
     }
     const nodePath = facts.nodejs.path ?? '/usr/bin/node';
 

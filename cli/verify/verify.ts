@@ -99,7 +99,7 @@ export async function verifySync(opts: VerifyOptions): Promise<VerifyResult> {
     try {
       return await c.info('replication');
     } catch (e) {
-      connErrors.set(name, messageOf(e));
+      connErrors.set(name, `INFO failed: ${messageOf(e)}`);
       conns.delete(name);
       await c.close();
       return undefined;
@@ -123,7 +123,7 @@ export async function verifySync(opts: VerifyOptions): Promise<VerifyResult> {
         const res = evaluateLink(l, replicaInfos.get(l.replica.name), masterInfos.get(l.master.name));
         const list = problems.get(l.replica.name)!;
         if (!replicaInfos.get(l.replica.name) && connErrors.has(l.replica.name)) {
-          list.push(`${l.replica.name} cannot be reached: ${connErrors.get(l.replica.name)}`);
+          list.push(`${l.replica.name} does not answer: ${connErrors.get(l.replica.name)}`);
         } else if (!masterInfos.get(l.master.name) && connErrors.has(l.master.name)) {
           list.push(
             `${l.master.name} (master of ${l.replica.name}) cannot be reached: ${connErrors.get(l.master.name)}`,

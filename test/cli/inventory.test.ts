@@ -50,8 +50,8 @@ describe('shipped inventories', () => {
   test('local.yaml: both nodes on this machine, everything under the home directory', () => {
     const inv = loadInventoryFile(path.join(REPO, 'inventories/local.yaml'));
     expect(inv.nodes.map((n) => [n.name, n.connection, n.address, n.server.port])).toEqual([
-      ['local-master', 'local', '127.0.0.1', 7101],
-      ['local-replica', 'local', '127.0.0.1', 7102],
+      ['local-master', 'local', '127.0.0.1', 7151],
+      ['local-replica', 'local', '127.0.0.1', 7152],
     ]);
     for (const n of inv.nodes) {
       for (const p of Object.values(n.paths))

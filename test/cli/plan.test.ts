@@ -346,3 +346,20 @@ test('destroy plans replicas first, stops running agents, keeps data unless purg
   );
   expect(nothing.changedNodes).toBe(0);
 });
+
+test('a port already served by something that is not this node agent blocks the plan', () => {
+  const inv = inventory();
+  const p = plan(inv, {
+    m: freshFacts(inv.inv.nodes[0], {
+      live: { reachable: true, authFailed: true, error: 'refused every known password' },
+    }),
+    r: freshFacts(inv.inv.nodes[1]),
+  });
+  expect(p.plan.blockers).toEqual([
+    {
+      node: 'm',
+      message:
+        "10.0.0.1:6379 is already served by another process (no pid file or service of this node's agent); stop it or choose another port",
+    },
+  ]);
+});

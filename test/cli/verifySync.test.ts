@@ -141,7 +141,7 @@ test('a master that cannot be reached is reported for its replica', async () => 
   });
   expect(result.ok).toBe(false);
   expect(result.replicas[0].problems.join('\n')).toMatch(
-    /link to m is down|m \(master of r\) cannot be reached/,
+    /link to m is down|m \(master of r\) does not answer/,
   );
 });
 
