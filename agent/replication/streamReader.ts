@@ -39,6 +39,9 @@ const enum Expect {
 
 const CR = 13;
 const LF = 10;
+const STAR = 42;
+const DOLLAR = 36;
+const MINUS = 45;
 
 export class StreamReader {
   private expect = Expect.MultibulkHeader;
@@ -95,7 +98,14 @@ export class StreamReader {
         }
         continue;
       }
-      const nl = chunk.indexOf(LF, pos);
+      // Header lines are a few bytes: find the LF by hand rather than with a native call per line.
+      let nl = -1;
+      for (let i = pos; i < len; i++) {
+        if (chunk[i] === LF) {
+          nl = i;
+          break;
+        }
+      }
       if (nl < 0) {
         this.line += chunk.latin1Slice(pos, len);
         if (this.line.length > this.limits.maxHeaderBytes) {
@@ -104,32 +114,40 @@ export class StreamReader {
         pos = len;
         break;
       }
-      let text = this.line + chunk.latin1Slice(pos, nl);
-      this.line = '';
-      pos = nl + 1;
-      if (text.length > 0 && text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
-      if (this.expect === Expect.MultibulkHeader) {
-        if (text.length === 0) {
+      const multibulk = this.expect === Expect.MultibulkHeader;
+      const prefix = multibulk ? STAR : DOLLAR;
+      let n: number | null;
+      if (this.line.length === 0) {
+        const end = nl > pos && chunk[nl - 1] === CR ? nl - 1 : nl;
+        if (multibulk && end === pos) {
           // A bare newline between commands (keepalive): its bytes count with the next command.
+          pos = nl + 1;
           continue;
         }
-        const n = parseHeader(text, '*');
-        if (n === null || n > this.limits.maxArgs) {
-          throw new StreamProtocolError(
-            `expected a multibulk header, got ${JSON.stringify(text.slice(0, 32))}`,
-          );
+        n = parseHeaderBytes(chunk, pos, end, prefix);
+        if (n === null) this.badHeader(chunk.latin1Slice(pos, end), multibulk);
+      } else {
+        let text = this.line + chunk.latin1Slice(pos, nl);
+        this.line = '';
+        if (text.length > 0 && text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
+        if (multibulk && text.length === 0) {
+          pos = nl + 1;
+          continue;
         }
-        if (n <= 0) continue;
-        this.argsLeft = n;
+        n = parseHeaderText(text, prefix);
+        if (n === null) this.badHeader(text, multibulk);
+      }
+      pos = nl + 1;
+      if (multibulk) {
+        if (n! > this.limits.maxArgs) this.badHeader(`*${n}`, true);
+        if (n! <= 0) continue;
+        this.argsLeft = n!;
         this.argv = [];
         this.expect = Expect.BulkHeader;
       } else {
-        const n = parseHeader(text, '$');
-        if (n === null || n < 0 || n > this.limits.maxBulkBytes) {
-          throw new StreamProtocolError(`expected a bulk header, got ${JSON.stringify(text.slice(0, 32))}`);
-        }
-        this.bulkLen = n;
-        this.bulkLeft = n + 2;
+        if (n! < 0 || n! > this.limits.maxBulkBytes) this.badHeader(`$${n}`, false);
+        this.bulkLen = n!;
+        this.bulkLeft = n! + 2;
         this.expect = Expect.BulkData;
       }
     }
@@ -138,6 +156,11 @@ export class StreamReader {
       this.commandPieces.push(rest);
       this.commandBytes += rest.length;
     }
+  }
+
+  private badHeader(text: string, multibulk: boolean): never {
+    const what = multibulk ? 'a multibulk header' : 'a bulk header';
+    throw new StreamProtocolError(`expected ${what}, got ${JSON.stringify(text.slice(0, 32))}`);
   }
 
   private finishCommand(
@@ -185,9 +208,21 @@ export class StreamReader {
   }
 }
 
-function parseHeader(text: string, prefix: string): number | null {
-  if (text.length < 2 || text[0] !== prefix || text.length > 21) return null;
-  const digits = text.slice(1);
-  if (!/^-?\d+$/.test(digits)) return null;
-  return Number(digits);
+/** The integer of a `*`/`$` header held in buf[start, end) (CR excluded); null when malformed. */
+function parseHeaderBytes(buf: Buffer, start: number, end: number, prefix: number): number | null {
+  if (end - start < 2 || end - start > 21 || buf[start] !== prefix) return null;
+  let i = start + 1;
+  const negative = buf[i] === MINUS;
+  if (negative && ++i === end) return null;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
+
+function parseHeaderText(text: string, prefix: number): number | null {
+  return parseHeaderBytes(Buffer.from(text, 'latin1'), 0, text.length, prefix);
 }
