@@ -4,9 +4,27 @@
  * called from agent/main.ts.
  */
 import type { Server } from '../server/server';
+import { installKeyspace } from '../keyspace/install';
 import { connectionCommands } from './connection';
+import { hashCommands } from './hashes';
+import { keyCommands } from './keys';
+import { listCommands } from './lists';
+import { scanCommands } from './scan';
+import { setCommands } from './sets';
+import { sortCommands } from './sort';
 import { stringCommands } from './strings';
+import { zsetCommands } from './zsets';
 
 export function registerCoreCommands(server: Server): void {
   server.commands.register([...connectionCommands, ...stringCommands]);
+  server.commands.register([
+    ...keyCommands,
+    ...listCommands,
+    ...hashCommands,
+    ...setCommands,
+    ...zsetCommands,
+    ...sortCommands,
+    ...scanCommands,
+  ]);
+  installKeyspace(server);
 }

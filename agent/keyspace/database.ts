@@ -15,6 +15,8 @@
  * - Time is `hooks.nowMs()`, frozen for the duration of a command, so one command sees one instant.
  */
 
+import { accessPolicy, lruClock, newStamp, touchedStamp } from './access';
+
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | 'zset';
 
 /** A non-string value. Implementations live in keyspace/values.ts and friends. */
@@ -54,6 +56,8 @@ export class Database {
    * (APPEND/SETRANGE make "raw", INCRBYFLOAT "embstr"). Forgotten whenever the key is set or removed.
    */
   stringEncodings = new Map<string, 'raw' | 'embstr'>();
+  /** Per-key LRU clock or LFU data (Redis's robj->lru), see keyspace/access.ts. */
+  access = new Map<string, number>();
 
   constructor(
     readonly id: number,
@@ -86,6 +90,7 @@ export class Database {
     this.hooks.beforeMutate(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
+    this.access.delete(key);
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
     this.hooks.onExpired(this, key);
   }
@@ -101,11 +106,13 @@ export class Database {
     return true;
   }
 
-  /** Looks a key up for reading. */
-  lookupRead(key: string): Value | undefined {
+  /** Looks a key up for reading; `touch` false leaves its access time alone (TTL, TYPE, OBJECT...). */
+  lookupRead(key: string, touch = true): Value | undefined {
     const v = this.dict.get(key);
     if (v === undefined) return undefined;
-    return this.expireIfNeeded(key) ? undefined : v;
+    if (this.expireIfNeeded(key)) return undefined;
+    if (touch) this.touch(key);
+    return v;
   }
 
   /** Looks a key up that the caller is about to change in place. */
@@ -114,7 +121,14 @@ export class Database {
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
     this.hooks.beforeMutate(this, key);
+    this.touch(key);
     return v;
+  }
+
+  /** Records an access to an existing key (LRU clock or LFU counter). */
+  touch(key: string): void {
+    const now = this.hooks.nowMs();
+    this.access.set(key, accessPolicy.lfu ? touchedStamp(this.access.get(key), now) : lruClock(now));
   }
 
   /** True when the key exists (after lazy expiry). */
@@ -125,7 +139,10 @@ export class Database {
   /** Sets a key, replacing any value; the TTL is dropped unless `keepTtl`. */
   set(key: string, value: Value, keepTtl = false): void {
     this.hooks.beforeMutate(this, key);
+    const size = this.dict.size;
     this.dict.set(key, value);
+    // A new value starts a new LRU period; in LFU mode an overwritten key keeps its counter (dbOverwrite).
+    if (this.dict.size !== size || !accessPolicy.lfu) this.access.set(key, newStamp(this.hooks.nowMs()));
     if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
   }
@@ -135,6 +152,7 @@ export class Database {
     if (this.lookupRead(key) === undefined) return false;
     this.hooks.beforeMutate(this, key);
     this.dict.delete(key);
+    this.access.delete(key);
     if (this.expires.size > 0) this.expires.delete(key);
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
     return true;
@@ -164,6 +182,7 @@ export class Database {
     this.dict = new Map();
     this.expires = new Map();
     this.stringEncodings = new Map();
+    this.access = new Map();
   }
 }
 
@@ -186,6 +205,7 @@ export class Keyspace {
     [da.dict, db.dict] = [db.dict, da.dict];
     [da.expires, db.expires] = [db.expires, da.expires];
     [da.stringEncodings, db.stringEncodings] = [db.stringEncodings, da.stringEncodings];
+    [da.access, db.access] = [db.access, da.access];
   }
 
   /** Total number of keys over all databases. */

@@ -102,6 +102,14 @@ export class SetValue implements CollectionValue {
     return this.items[i];
   }
 
+  /**
+   * A live iterator over the members that stays valid while the set changes (SSCAN resumes it across calls):
+   * members present throughout are visited once, members added meanwhile may or may not be.
+   */
+  liveMembers(): IterableIterator<string> {
+    return this.index.keys();
+  }
+
   /** Members in Redis's iteration order for this encoding. */
   [Symbol.iterator](): IterableIterator<string> {
     return this.ordered()[Symbol.iterator]();
