@@ -62,6 +62,12 @@ export interface SshTransportOptions {
 
 const DEFAULT_IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
+/**
+ * Concurrent exec channels per connection. OpenSSH's MaxSessions defaults to 10 and counts the SFTP session too;
+ * staying below it keeps parallel steps on one machine from being refused.
+ */
+export const MAX_EXEC_CHANNELS = 8;
+
 export function endpointLabel(e: SshEndpoint): string {
   return `${e.user}@${e.host}:${e.port}${e.jump ? ` via ${e.jump.user}@${e.jump.host}:${e.jump.port}` : ''}`;
 }
@@ -74,6 +80,8 @@ export class SshTransport implements Transport {
   private sftpSession?: Promise<SFTPWrapper>;
   private closed = false;
   private readonly forwards = new Set<net.Server>();
+  private channelsInUse = 0;
+  private readonly channelWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: SshTransportOptions) {
     this.label = endpointLabel(opts.endpoint);
@@ -222,7 +230,30 @@ export class SshTransport implements Transport {
     return methods;
   }
 
+  private async acquireChannel(): Promise<void> {
+    if (this.channelsInUse < MAX_EXEC_CHANNELS) {
+      this.channelsInUse++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.channelWaiters.push(resolve));
+  }
+
+  private releaseChannel(): void {
+    const next = this.channelWaiters.shift();
+    if (next) next();
+    else this.channelsInUse--;
+  }
+
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    await this.acquireChannel();
+    try {
+      return await this.execOnChannel(argv, opts);
+    } finally {
+      this.releaseChannel();
+    }
+  }
+
+  private async execOnChannel(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
     const client = await this.connection();
     const command = shellCommand(this.needsSudo(opts.privileged) ? withSudo(argv) : argv);
     const timeoutMs = opts.timeoutMs ?? this.opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;

@@ -8,7 +8,7 @@
  * lines otherwise (CI logs, pipes, --json runs). Both write to stderr, so stdout carries only the command's result.
  */
 import type { Writable } from 'node:stream';
-import { Listr, ProcessOutput } from 'listr2';
+import { DefaultRenderer, Listr, ProcessOutput } from 'listr2';
 import { messageOf } from '../errors';
 import type { Style } from './style';
 
@@ -144,6 +144,14 @@ class LineProgress implements Progress {
   }
 }
 
+/**
+ * listr2's default renderer, minus its own check of process.stdout: we render to stderr and have already decided
+ * that it is a terminal someone watches.
+ */
+class StderrTerminalRenderer extends DefaultRenderer {
+  static override nonTTY = true;
+}
+
 class ListrProgress implements Progress {
   private readonly output: ProcessOutput;
   constructor(private readonly opts: ProgressOptions) {
@@ -187,20 +195,31 @@ class ListrProgress implements Progress {
         },
       ],
       {
-        renderer: 'default',
+        renderer: StderrTerminalRenderer,
         rendererOptions: { processOutput: this.output, collapseSubtasks: false, showErrorMessage: true },
         exitOnError: false,
         registerSignalListeners: false,
+        fallbackRendererCondition: false,
+        silentRendererCondition: false,
         forceColor: this.opts.style.enabled,
       } as never,
     );
+    let renderFailure: unknown;
     try {
       await list.run();
-    } catch {
-      // Failures are reported through `results`.
+    } catch (e) {
+      // Job failures are reported through `results`; anything else is a rendering problem.
+      renderFailure = e;
     }
-    return results.map(
-      (r, i) => r ?? { host: stage.jobs[i].host, ok: false, error: new Error('not run'), outcomes: [] },
+    return Array.from(
+      { length: stage.jobs.length },
+      (_, i) =>
+        results[i] ?? {
+          host: stage.jobs[i].host,
+          ok: false,
+          error: renderFailure ?? new Error('not run'),
+          outcomes: [],
+        },
     );
   }
 }

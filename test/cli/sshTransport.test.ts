@@ -3,6 +3,7 @@
  * jump hosts, password authentication, and host key policy (strict, accept-new, mismatch always refused).
  */
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -15,7 +16,11 @@ const open: SshTransport[] = [];
 
 beforeAll(async () => {
   lab = await startSshHosts([
-    { name: 'alpha', address: '127.0.0.81' },
+    {
+      name: 'alpha',
+      address: '127.0.0.81',
+      users: [{ name: 'deploy', sudo: true }, { name: 'nosudo' }],
+    },
     { name: 'beta', address: '127.0.0.82', rootPassword: 'test-root-pw' },
   ]);
 });
@@ -176,6 +181,81 @@ test('a jump host carries the connection to the target, verifying both host keys
   const r = await t.exec(['sh', '-c', 'echo "$SSH_CONNECTION"']);
   // sshd of beta sees the connection coming from the jump host's side.
   expect(r.stdout.toString()).toContain(`${beta.address} ${beta.port}`);
+});
+
+describe('a non-root login with become', () => {
+  const as = (user: string) =>
+    transport('alpha', {
+      endpoint: {
+        host: lab.host('alpha').address,
+        port: lab.host('alpha').port,
+        user,
+        identityFile: lab.clientKeyFile,
+        useAgent: false,
+      },
+      become: true,
+    });
+
+  test('runs privileged commands through sudo -n and plain ones as itself', async () => {
+    const t = as('deploy');
+    expect((await t.exec(['id', '-un'])).stdout.toString().trim()).toBe('deploy');
+    expect((await t.exec(['id', '-un'], { privileged: true })).stdout.toString().trim()).toBe('root');
+  });
+
+  test('uploads into root-owned directories atomically with the mode, owned by root, no staging left behind', async () => {
+    const t = as('deploy');
+    expect((await t.exec(['mkdir', '-p', '/etc/orchestrate-become'], { privileged: true })).code).toBe(0);
+    await t.upload(Buffer.from('secret=1\n'), '/etc/orchestrate-become/node.conf', {
+      mode: 0o600,
+      privileged: true,
+    });
+    const st = await t.exec(['stat', '-c', '%U %a', '/etc/orchestrate-become/node.conf'], {
+      privileged: true,
+    });
+    expect(st.stdout.toString().trim()).toBe('root 600');
+    expect((await t.readFile('/etc/orchestrate-become/node.conf', { privileged: true }))?.toString()).toBe(
+      'secret=1\n',
+    );
+    // Not readable without privileges.
+    await expect(t.readFile('/etc/orchestrate-become/node.conf')).rejects.toMatchObject({
+      code: 'E_TRANSFER',
+    });
+    expect(
+      (await t.exec(['sh', '-c', 'ls -d /tmp/orchestrate.* 2>/dev/null | wc -l'])).stdout.toString().trim(),
+    ).toBe('0');
+  });
+
+  test('a user without passwordless sudo fails at once instead of waiting for a password prompt', async () => {
+    const t = as('nosudo');
+    const started = Date.now();
+    const r = await t.exec(['true'], { privileged: true, timeoutMs: 20_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/password is required|not in the sudoers|may not run sudo/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+test('keys from ssh-agent authenticate when no identity file is given', async () => {
+  const sock = path.join(lab.dir, 'agent.sock');
+  const agent = spawnSync('ssh-agent', ['-a', sock], { encoding: 'utf8' });
+  const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]);
+  try {
+    expect(
+      spawnSync('ssh-add', [lab.clientKeyFile], { env: { SSH_AUTH_SOCK: sock }, encoding: 'utf8' }).status,
+    ).toBe(0);
+    const t = transport('alpha', {
+      endpoint: {
+        host: lab.host('alpha').address,
+        port: lab.host('alpha').port,
+        user: 'root',
+        useAgent: true,
+      },
+      env: { SSH_AUTH_SOCK: sock },
+    });
+    expect((await t.exec(['id', '-u'])).stdout.toString().trim()).toBe('0');
+  } finally {
+    if (pid) process.kill(pid, 'SIGTERM');
+  }
 });
 
 test('password authentication takes the password given (from the inventory env reference)', async () => {

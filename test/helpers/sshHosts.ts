@@ -13,7 +13,7 @@
  * unshare and overlayfs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,11 @@ export interface SshHostSpec {
   address: string;
   /** Sets root's password inside the host (its own /etc/shadow), enabling password authentication. */
   rootPassword?: string;
+  /**
+   * Extra login users created inside the host (its own /etc/passwd), accepting the client key; `sudo: true`
+   * gives passwordless sudo (sudo must be installed).
+   */
+  users?: { name: string; sudo?: boolean }[];
 }
 
 export interface SshHost {
@@ -121,6 +126,8 @@ function sshdConfig(h: { address: string; port: number; dir: string; passwordAut
 
 export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-sshhosts-'));
+  // Non-root test users must be able to read their authorized_keys below it.
+  chmodSync(dir, 0o755);
   const clientKeyFile = path.join(dir, 'client_ed25519');
   run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'orchestrate-test-client', '-f', clientKeyFile]);
   const clientPublicKey = readFileSync(`${clientKeyFile}.pub`, 'utf8').trim();
@@ -144,7 +151,7 @@ export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
   try {
     for (const spec of specs) {
       const hostDir = path.join(dir, spec.name);
-      mkdirSync(hostDir);
+      mkdirSync(hostDir, { mode: 0o755 });
       run('ssh-keygen', [
         '-q',
         '-t',
@@ -156,7 +163,7 @@ export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
         '-f',
         `${hostDir}/ssh_host_ed25519_key`,
       ]);
-      writeFileSync(`${hostDir}/authorized_keys`, `${clientPublicKey}\n`, { mode: 0o600 });
+      writeFileSync(`${hostDir}/authorized_keys`, `${clientPublicKey}\n`, { mode: 0o644 });
       const port = await pickPort(spec.address);
       writeFileSync(
         `${hostDir}/sshd_config`,
@@ -180,6 +187,19 @@ export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
         'mount -t tmpfs -o mode=0755 tmpfs /run',
         'mkdir -p /run/sshd && chmod 0755 /run/sshd',
         ...(spec.rootPassword !== undefined ? [`echo 'root:${spec.rootPassword}' | chpasswd`] : []),
+        ...(spec.users ?? []).flatMap((u) => [
+          // Home under /var, which is overlaid: nothing lands on the real machine.
+          `useradd -m -d /var/lib/home-${u.name} -s /bin/sh ${u.name}`,
+          // useradd leaves the account locked ("!"), which sshd without PAM refuses even for keys: '*' is unlocked
+          // yet matches no password.
+          `usermod -p '*' ${u.name}`,
+          ...(u.sudo
+            ? [
+                `echo '${u.name} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${u.name}`,
+                `chmod 0440 /etc/sudoers.d/${u.name}`,
+              ]
+            : []),
+        ]),
         `exec ${SSHD} -D -e -f ${hostDir}/sshd_config`,
       ].join('\n');
       const proc = spawn(
