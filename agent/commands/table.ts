@@ -24,7 +24,12 @@ export type CommandFlag =
   | 'may_replicate'
   | 'no_multi'
   | 'allow_busy'
-  | 'sentinel';
+  | 'sentinel'
+  | 'no_mandatory_keys'
+  | 'movablekeys'
+  | 'no_async_loading'
+  /** Internal: refused unless enable-debug-command (or enable-module-command) allows it. Not shown by COMMAND. */
+  | 'protected';
 
 /** Bit flags computed once at registration so that dispatch checks are cheap. */
 export const F = {
@@ -45,6 +50,10 @@ export const F = {
   no_multi: 1 << 14,
   allow_busy: 1 << 15,
   sentinel: 1 << 16,
+  no_mandatory_keys: 1 << 17,
+  movablekeys: 1 << 18,
+  no_async_loading: 1 << 19,
+  protected: 1 << 20,
 } as const satisfies Record<CommandFlag, number>;
 
 export type CommandHandler = (c: Client, argv: string[]) => void;
@@ -90,8 +99,12 @@ function flagBits(flags: readonly CommandFlag[]): number {
   return bits;
 }
 
+/** Distinct command-name spellings remembered by the lookup cache. */
+const MAX_SPELLINGS = 1024;
+
 export class CommandTable {
   readonly commands = new Map<string, Command>();
+  private readonly bySpelling = new Map<string, Command>();
 
   register(specs: readonly CommandSpec[]): void {
     for (const spec of specs) {
@@ -121,13 +134,21 @@ export class CommandTable {
     return cmd;
   }
 
-  /** Finds the command for an argv (the subcommand when the command has them); undefined when unknown. */
+  /**
+   * Finds the command for an argv (the subcommand when the command has them); undefined when unknown.
+   * Names are case-insensitive; the spellings clients actually send are cached so the usual lookup is one get.
+   */
   lookup(argv: readonly string[]): Command | undefined {
     const name = argv[0];
-    let cmd = this.commands.get(name) ?? this.commands.get(name.toLowerCase());
-    if (cmd?.subcommands && argv.length > 1) {
+    let cmd = this.bySpelling.get(name);
+    if (cmd === undefined) {
+      cmd = this.commands.get(name.toLowerCase());
+      if (cmd === undefined) return undefined;
+      if (this.bySpelling.size < MAX_SPELLINGS) this.bySpelling.set(name, cmd);
+    }
+    if (cmd.subcommands !== undefined && argv.length > 1) {
       const sub = cmd.subcommands.get(argv[1].toLowerCase());
-      if (sub) cmd = sub;
+      if (sub !== undefined) return sub;
     }
     return cmd;
   }

@@ -2,31 +2,53 @@
  * Incremental parser for client requests: RESP multibulk (`*<n>\r\n$<len>\r\n<bytes>\r\n...`) and inline
  * commands (a line of space-separated words with Redis's quoting rules, as typed in telnet).
  *
+ * It follows redis-server's reading rules byte for byte, because clients and tests observe them:
+ * - A request starting with '*' is a multibulk; anything else is an inline line ending at '\n' (a preceding
+ *   '\r' is dropped). Empty inline lines are ignored, `*0` and negative counts are skipped.
+ * - `*` and `$` header lines end at the first '\r'; the byte after it is skipped unchecked, like Redis does.
+ *   Their integers follow string2ll: no '+', no leading zeros, no spaces.
+ * - A bulk's length is trusted: the two bytes after its payload are skipped whatever they are.
+ *
  * Invariants:
  * - Correct for any split of the input: state survives between `feed` calls, and nothing is re-scanned from the
  *   start of a command when more bytes arrive (a large bulk is copied once into a buffer of its final size).
  * - Arguments come out as 'latin1' strings: one char per byte, so every byte sequence survives the round trip.
  * - Every length is bounded (see RespLimits); a violation yields a ProtocolError carrying Redis's exact text,
  *   after which the connection must be closed (Redis does the same: the stream can no longer be trusted).
+ * - `pendingBytes` counts everything held for an unfinished command (unparsed bytes and arguments already
+ *   split off), so the query-buffer limit bounds the memory one connection can make the server hold.
  */
 
 export interface RespLimits {
   /** proto-max-bulk-len: the largest bulk argument accepted. */
   maxBulkBytes: number;
-  /** The most arguments one multibulk request may announce. */
+  /** The most arguments one multibulk request may announce (Redis: INT_MAX). */
   maxMultibulkArgs: number;
-  /** The longest inline request, and the longest `*`/`$` header line. */
+  /** The longest inline request, and the longest `*`/`$` header line (Redis's PROTO_INLINE_MAX_SIZE). */
   maxInlineBytes: number;
+  /** Before authentication: at most this many arguments (Redis 7: 10)... */
+  maxUnauthenticatedArgs: number;
+  /** ...and bulks of at most this many bytes (Redis 7: 16384). */
+  maxUnauthenticatedBulkBytes: number;
 }
 
 export const DEFAULT_RESP_LIMITS: RespLimits = {
   maxBulkBytes: 512 * 1024 * 1024,
-  maxMultibulkArgs: 1024 * 1024,
+  maxMultibulkArgs: 2147483647,
   maxInlineBytes: 64 * 1024,
+  maxUnauthenticatedArgs: 10,
+  maxUnauthenticatedBulkBytes: 16384,
 };
 
 /** Bulks at least this large are assembled in a buffer of their final size instead of re-concatenating chunks. */
 const BIG_ARG_BYTES = 32 * 1024;
+/** What an argument costs besides its bytes (string header, array slot), for query-buffer accounting. */
+const ARG_OVERHEAD_BYTES = 32;
+/** Header integers longer than this are not int64 (string2ll's limit). */
+const MAX_INT_DIGITS = 20;
+
+/** Receives each complete command; returning false stops parsing (the rest stays buffered for `feed`). */
+export type OnCommand = (argv: string[]) => boolean | void;
 
 export class ProtocolError extends Error {
   readonly code = 'RESP_PROTOCOL';
@@ -37,18 +59,32 @@ export class ProtocolError extends Error {
 
 const CR = 13;
 const LF = 10;
+const EMPTY = Buffer.alloc(0);
+
+/** The header line at the parse position is not complete yet. */
+const INCOMPLETE = -1;
+/** The header line is complete but its integer is not a valid string2ll number. */
+const INVALID = -2;
 
 export class RequestParser {
-  private buf: Buffer = Buffer.alloc(0);
+  /** False until the connection authenticates: stricter limits apply then, as in Redis 7. */
+  authenticated = true;
+  private buf: Buffer = EMPTY;
   private pos = 0;
   /** Arguments still expected by the multibulk being read; 0 when between commands. */
   private argsLeft = 0;
   private argv: string[] = [];
+  /** Bytes held in `argv` for the unfinished command. */
+  private argvBytes = 0;
   /** Length of the bulk whose `$` header was read, -1 when the next thing is a header. */
   private bulkLen = -1;
   /** For big bulks: the destination buffer and how much of it is filled. */
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /** Where the last header line ended (set by readHeaderInt). */
+  private headerEnd = 0;
+  /** The consumer asked to stop after the last command. */
+  private stopped = false;
 
   constructor(private limits: RespLimits = DEFAULT_RESP_LIMITS) {}
 
@@ -56,45 +92,54 @@ export class RequestParser {
     this.limits = limits;
   }
 
-  /** Bytes received but not yet consumed by a complete command (for query-buffer accounting). */
+  /** Bytes held for commands not yet complete (for query-buffer accounting). */
   get pendingBytes(): number {
-    return this.buf.length - this.pos + this.bigFilled;
+    return this.buf.length - this.pos + this.bigFilled + this.argvBytes;
   }
 
   /**
    * Consumes `chunk` and calls `onCommand` for each complete command, in order.
    * Throws ProtocolError on malformed input; commands completed before the error were already delivered.
+   * `onCommand` may change `authenticated`; the next header is checked against the new state. When it returns
+   * false, parsing stops there; a later `feed` (possibly of an empty chunk) continues with the buffered bytes.
    */
-  feed(chunk: Buffer, onCommand: (argv: string[]) => void): void {
+  feed(chunk: Buffer, onCommand: OnCommand): void {
+    this.stopped = false;
     if (this.big !== null) {
       chunk = this.fillBig(chunk);
       if (this.big !== null) return;
-      this.finishArg(onCommand);
+      this.finishBig(onCommand);
     }
-    if (this.pos < this.buf.length) {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
-    } else {
-      this.buf = chunk;
+    if (chunk.length > 0) {
+      if (this.pos < this.buf.length) {
+        this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      } else {
+        this.buf = chunk;
+      }
+      this.pos = 0;
     }
-    this.pos = 0;
     this.parse(onCommand);
+    if (this.pos >= this.buf.length) {
+      // Drop the reference so a large consumed chunk can be collected.
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
   }
 
-  private parse(onCommand: (argv: string[]) => void): void {
-    const buf = this.buf;
-    const len = buf.length;
-    while (this.pos < len) {
+  private parse(onCommand: OnCommand): void {
+    while (this.pos < this.buf.length && !this.stopped) {
+      const buf = this.buf;
       if (this.argsLeft === 0) {
         if (buf[this.pos] === 0x2a /* '*' */) {
           if (!this.readMultibulkHeader()) return;
-          continue;
+        } else if (!this.readInline(onCommand)) {
+          return;
         }
-        if (!this.readInline(onCommand)) return;
         continue;
       }
       if (this.bulkLen < 0) {
         if (!this.readBulkHeader()) return;
-        if (this.bulkLen >= BIG_ARG_BYTES && len - this.pos < this.bulkLen + 2) {
+        if (this.bulkLen >= BIG_ARG_BYTES && buf.length - this.pos < this.bulkLen + 2) {
           this.big = Buffer.allocUnsafe(this.bulkLen + 2);
           this.bigFilled = 0;
           const rest = this.fillBig(buf.subarray(this.pos));
@@ -103,20 +148,25 @@ export class RequestParser {
           return;
         }
       }
-      if (len - this.pos < this.bulkLen + 2) return;
-      // Like Redis, trust the length and skip the two bytes that should be CRLF.
       const end = this.pos + this.bulkLen;
-      this.argv.push(buf.latin1Slice(this.pos, end));
+      if (end + 2 > buf.length) return;
+      this.pushArg(buf.latin1Slice(this.pos, end), onCommand);
       this.pos = end + 2;
-      this.bulkLen = -1;
-      if (--this.argsLeft === 0) this.emit(onCommand);
     }
   }
 
-  private emit(onCommand: (argv: string[]) => void): void {
-    const argv = this.argv;
-    this.argv = [];
-    onCommand(argv);
+  private pushArg(arg: string, onCommand: OnCommand): void {
+    this.bulkLen = -1;
+    if (--this.argsLeft === 0) {
+      const argv = this.argv;
+      argv.push(arg);
+      this.argv = [];
+      this.argvBytes = 0;
+      if (onCommand(argv) === false) this.stopped = true;
+    } else {
+      this.argv.push(arg);
+      this.argvBytes += arg.length + ARG_OVERHEAD_BYTES;
+    }
   }
 
   /** Copies from `chunk` into the big-bulk buffer; returns what is left of `chunk` once the bulk is complete. */
@@ -125,42 +175,68 @@ export class RequestParser {
     const take = Math.min(big.length - this.bigFilled, chunk.length);
     chunk.copy(big, this.bigFilled, 0, take);
     this.bigFilled += take;
-    if (this.bigFilled < big.length) return Buffer.alloc(0);
+    if (this.bigFilled < big.length) return EMPTY;
     return chunk.subarray(take);
   }
 
   /** Completes a big bulk argument (and the command, when it was the last one). */
-  private finishArg(onCommand: (argv: string[]) => void): void {
+  private finishBig(onCommand: OnCommand): void {
     const big = this.big!;
     this.big = null;
     this.bigFilled = 0;
-    this.argv.push(big.latin1Slice(0, big.length - 2));
-    this.bulkLen = -1;
-    if (--this.argsLeft === 0) this.emit(onCommand);
+    this.pushArg(big.latin1Slice(0, big.length - 2), onCommand);
   }
 
-  /** Finds the CRLF-terminated line at pos; returns the index of CR, or -1 when incomplete. */
-  private lineEnd(tooLong: string): number {
-    const nl = this.buf.indexOf(LF, this.pos);
-    if (nl < 0) {
-      if (this.buf.length - this.pos > this.limits.maxInlineBytes) throw new ProtocolError(tooLong);
-      return -1;
+  /**
+   * Reads the integer of the `*`/`$` header at pos: up to the first '\r', which must be followed by one more
+   * byte. Returns the value, INCOMPLETE or INVALID; sets headerEnd past the line.
+   */
+  private readHeaderInt(tooLong: string): number {
+    const buf = this.buf;
+    const len = buf.length;
+    const start = this.pos + 1;
+    let i = start;
+    let n = 0;
+    let valid = true;
+    let negative = false;
+    for (; i < len; i++) {
+      const c = buf[i];
+      if (c === CR) break;
+      const d = c - 48;
+      if (d >= 0 && d <= 9) {
+        // string2ll: no leading zeros (a lone "0" is fine).
+        if (d === 0 && i === start + (negative ? 1 : 0) && i + 1 < len && buf[i + 1] !== CR) valid = false;
+        n = n * 10 + d;
+      } else if (c === 0x2d /* '-' */ && i === start) {
+        negative = true;
+      } else {
+        valid = false;
+      }
     }
-    if (nl - this.pos > this.limits.maxInlineBytes) throw new ProtocolError(tooLong);
-    return nl;
+    if (i >= len - 1) {
+      if (len - this.pos > this.limits.maxInlineBytes) throw new ProtocolError(tooLong);
+      return INCOMPLETE;
+    }
+    this.headerEnd = i + 2;
+    const digits = i - start - (negative ? 1 : 0);
+    if (!valid || digits === 0 || digits > MAX_INT_DIGITS) return INVALID;
+    if (negative && n === 0) return INVALID;
+    return negative ? -n : n;
   }
 
   private readMultibulkHeader(): boolean {
-    const nl = this.lineEnd('ERR Protocol error: too big mbulk count string');
-    if (nl < 0) return false;
-    const n = parseHeaderInt(this.buf, this.pos + 1, nl);
-    if (n === null || n > this.limits.maxMultibulkArgs) {
+    const n = this.readHeaderInt('ERR Protocol error: too big mbulk count string');
+    if (n === INCOMPLETE) return false;
+    if (n === INVALID || n > this.limits.maxMultibulkArgs) {
       throw new ProtocolError('ERR Protocol error: invalid multibulk length');
     }
-    this.pos = nl + 1;
+    if (!this.authenticated && n > this.limits.maxUnauthenticatedArgs) {
+      throw new ProtocolError('ERR Protocol error: unauthenticated multibulk length');
+    }
+    this.pos = this.headerEnd;
     if (n > 0) {
       this.argsLeft = n;
-      this.argv = [];
+      this.argvBytes = 0;
     }
     return true;
   }
@@ -170,65 +246,50 @@ export class RequestParser {
       const got = String.fromCharCode(this.buf[this.pos]);
       throw new ProtocolError(`ERR Protocol error: expected '$', got '${got}'`);
     }
-    const nl = this.lineEnd('ERR Protocol error: too big bulk count string');
-    if (nl < 0) return false;
-    const n = parseHeaderInt(this.buf, this.pos + 1, nl);
-    if (n === null || n < 0 || n > this.limits.maxBulkBytes) {
+    const n = this.readHeaderInt('ERR Protocol error: too big bulk count string');
+    if (n === INCOMPLETE) return false;
+    if (n === INVALID || n < 0 || n > this.limits.maxBulkBytes) {
       throw new ProtocolError('ERR Protocol error: invalid bulk length');
     }
-    this.pos = nl + 1;
+    if (!this.authenticated && n > this.limits.maxUnauthenticatedBulkBytes) {
+      throw new ProtocolError('ERR Protocol error: unauthenticated bulk length');
+    }
+    this.pos = this.headerEnd;
     this.bulkLen = n;
     return true;
   }
 
-  private readInline(onCommand: (argv: string[]) => void): boolean {
-    const nl = this.lineEnd('ERR Protocol error: too big inline request');
-    if (nl < 0) return false;
+  private readInline(onCommand: OnCommand): boolean {
+    const buf = this.buf;
+    const nl = buf.indexOf(LF, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > this.limits.maxInlineBytes) {
+        throw new ProtocolError('ERR Protocol error: too big inline request');
+      }
+      return false;
+    }
     let end = nl;
-    if (end > this.pos && this.buf[end - 1] === CR) end--;
-    const line = this.buf.latin1Slice(this.pos, end);
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = buf.latin1Slice(this.pos, end);
     this.pos = nl + 1;
     const argv = splitInlineArgs(line);
     if (argv === null) throw new ProtocolError('ERR Protocol error: unbalanced quotes in request');
-    if (argv.length > 0) onCommand(argv);
+    if (argv.length > 0 && onCommand(argv) === false) this.stopped = true;
     return true;
   }
 }
 
-/** Parses the integer between `start` and the LF at `nl` (a trailing CR is allowed); null when malformed. */
-function parseHeaderInt(buf: Buffer, start: number, nl: number): number | null {
-  let end = nl;
-  if (end > start && buf[end - 1] === CR) end--;
-  if (end === start || end - start > 19) return null;
-  let i = start;
-  let negative = false;
-  if (buf[i] === 0x2d) {
-    negative = true;
-    i++;
-    if (i === end) return null;
-  }
-  let n = 0;
-  for (; i < end; i++) {
-    const d = buf[i] - 48;
-    if (d < 0 || d > 9) return null;
-    n = n * 10 + d;
-  }
-  return negative ? -n : n;
-}
-
 /**
- * Splits a line into arguments the way redis-cli and the inline protocol do: words separated by spaces,
- * "double quotes" with \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes' with \' only.
- * Returns null on unbalanced quotes (or a closing quote not followed by a space).
+ * Splits a line into arguments the way redis-cli and the inline protocol do (sdssplitargs): words separated by
+ * whitespace, "double quotes" with \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes' with \' only.
+ * Returns null on unbalanced quotes (or a closing quote not followed by whitespace).
  */
 export function splitInlineArgs(line: string): string[] | null {
   const args: string[] = [];
   let i = 0;
   const n = line.length;
-  const isSpace = (c: string) =>
-    c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f';
   while (true) {
-    while (i < n && isSpace(line[i])) i++;
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
     if (i >= n) return args;
     let cur = '';
     let inDq = false;
@@ -243,21 +304,9 @@ export function splitInlineArgs(line: string): string[] | null {
           i += 3;
         } else if (c === '\\' && i + 1 < n) {
           i++;
-          const e = line[i];
-          cur +=
-            e === 'n'
-              ? '\n'
-              : e === 'r'
-                ? '\r'
-                : e === 't'
-                  ? '\t'
-                  : e === 'b'
-                    ? '\b'
-                    : e === 'a'
-                      ? '\x07'
-                      : e;
+          cur += DQ_ESCAPES[line[i]] ?? line[i];
         } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
           done = true;
         } else {
           cur += c;
@@ -268,12 +317,12 @@ export function splitInlineArgs(line: string): string[] | null {
           i++;
           cur += "'";
         } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
           done = true;
         } else {
           cur += c;
         }
-      } else if (i >= n || isSpace(c)) {
+      } else if (i >= n || isSpace(line.charCodeAt(i))) {
         done = true;
       } else if (c === '"') {
         inDq = true;
@@ -286,6 +335,13 @@ export function splitInlineArgs(line: string): string[] | null {
     }
     args.push(cur);
   }
+}
+
+const DQ_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
+
+/** C's isspace in the "C" locale. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
 function isHex(c: string): boolean {

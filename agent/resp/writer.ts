@@ -27,6 +27,8 @@ export class ReplyWriter {
   resp: RespVersion = 2;
   /** When false (CLIENT REPLY OFF/SKIP), replies are dropped. */
   enabled = true;
+  /** Told about every error reply (errorstats counts them by their first word). */
+  onError: ((msg: string) => void) | undefined;
   private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private start = 0;
   private pos = 0;
@@ -102,6 +104,9 @@ export class ReplyWriter {
 
   /** `msg` includes the error code, e.g. "ERR syntax error" or "WRONGTYPE ...". */
   error(msg: string): void {
+    // Like Redis, an error reply stays on one line whatever the message holds.
+    if (msg.indexOf('\n') >= 0 || msg.indexOf('\r') >= 0) msg = msg.replace(/[\r\n]/g, ' ');
+    if (this.onError !== undefined) this.onError(msg);
     this.raw('-' + msg + CRLF);
   }
 
@@ -183,6 +188,22 @@ export class ReplyWriter {
   verbatim(s: string, format = 'txt'): void {
     if (this.resp === 3) this.raw('=' + (s.length + 4) + CRLF + format + ':' + s + CRLF);
     else this.bulk(s);
+  }
+
+  /** A big number: `(digits` in RESP3, a bulk string in RESP2. */
+  bigNumber(digits: string): void {
+    if (this.resp === 3) this.raw('(' + digits + CRLF);
+    else this.bulk(digits);
+  }
+
+  /**
+   * An attribute header (`|n` then n key/value pairs) in RESP3. RESP2 has no attributes: returns false and
+   * the caller must skip the pairs.
+   */
+  attribute(pairs: number): boolean {
+    if (this.resp !== 3) return false;
+    this.raw('|' + pairs + CRLF);
+    return true;
   }
 
   /** The RESP3 null (`_`); in RESP2 a null bulk. */

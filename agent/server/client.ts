@@ -6,9 +6,11 @@
  * "Fake" clients without a socket run commands on behalf of the server: the replication link applying the
  * master's stream and the AOF loader. They use the same dispatch path as everybody else.
  *
- * Flow control: replies are flushed once per read event. A client that stops reading its replies makes the
- * socket's write queue grow; past a limit we stop reading its requests (normal clients) or drop it according
- * to client-output-buffer-limit (replicas, pub/sub), so no client can make the server grow without bound.
+ * Flow control, so that no client can make the server grow without bound:
+ * - Requests: while a client is blocked (BLPOP...), paused (CLIENT PAUSE) or about to be closed, its bytes stay
+ *   unparsed in the query buffer, which client-query-buffer-limit bounds (the connection is closed past it).
+ * - Replies: flushed once per read event. A normal client whose unsent replies exceed PAUSE_READ_OUTPUT_BYTES
+ *   is not read until its socket drains; every class is also subject to client-output-buffer-limit.
  */
 import type { Socket } from 'node:net';
 import type { Command } from '../commands/table';
@@ -16,15 +18,13 @@ import type { Database } from '../keyspace/database';
 import { ProtocolError, RequestParser } from '../resp/parser';
 import { ReplyWriter } from '../resp/writer';
 import type { Server } from './server';
+import type { TrackingState } from './tracking';
 
 /** Output-buffer class, as in client-output-buffer-limit. */
 export type ClientClass = 'normal' | 'replica' | 'pubsub';
 
 /** A normal client whose unsent replies exceed this stops being read until its socket drains. */
 export const PAUSE_READ_OUTPUT_BYTES = 64 * 1024 * 1024;
-
-/** Commands received while the client is blocked wait here; more than this closes the connection. */
-export const MAX_PENDING_COMMANDS = 100_000;
 
 export interface MultiState {
   queue: Array<{ cmd: Command; argv: string[] }>;
@@ -44,21 +44,27 @@ export interface BlockState {
   timer: NodeJS.Timeout | undefined;
 }
 
+export interface WatchedKey {
+  dbId: number;
+  key: string;
+  /** The key was already logically expired when watched: its expiry alone does not fail EXEC. */
+  expiredWhenWatched: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export class Client {
   readonly reply = new ReplyWriter();
   readonly parser: RequestParser;
   db: Database;
   name = '';
-  libName = '';
-  libVer = '';
   user = 'default';
-  authenticated: boolean;
   readonly createdAtMs: number;
   lastInteractionMs: number;
   /** The command being executed (or last executed). */
   cmd: Command | undefined;
   argv: string[] = [];
-  /** Close once pending replies are written (QUIT, protocol errors, CLIENT KILL). */
+  /** Close once pending replies are written (QUIT, protocol errors, CLIENT KILL of oneself). */
   closeAfterReply = false;
   closed = false;
   multi: MultiState | null = null;
@@ -66,19 +72,28 @@ export class Client {
   inExec = false;
   /** WATCHed keys went stale: EXEC must fail. */
   dirtyCas = false;
-  readonly watched: Array<{ dbId: number; key: string }> = [];
+  readonly watched: WatchedKey[] = [];
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  readonly shardChannels = new Set<string>();
   blocked: BlockState | null = null;
-  pendingCommands: string[][] = [];
-  /** CLIENT REPLY: on, off, or skip the next reply. */
-  replyMode: 'on' | 'off' | 'skip' = 'on';
+  /** A command held back by CLIENT PAUSE, run when the pause ends. */
+  held: string[] | null = null;
+  /** A command of this client finishes asynchronously (SHUTDOWN, CONFIG SET port...): later ones wait. */
+  awaiting = false;
+  /** CLIENT REPLY: on, off, or skip the next command's reply ('skip-now' while skipping). */
+  replyMode: 'on' | 'off' | 'skip' | 'skip-now' = 'on';
   monitor = false;
   noEvict = false;
+  /** CLIENT TRACKING state, null when off. */
+  tracking: TrackingState | null = null;
   /** Set by replication when this connection became a replica (after SYNC/PSYNC) or is our master link. */
   kind: 'normal' | 'replica' | 'master' = 'normal';
   /** Where output-buffer soft limits started being exceeded (0 when not). */
   softLimitSinceMs = 0;
+  /** Data that arrived while the client could not run commands (blocked, paused). */
+  private heldChunks: Buffer[] = [];
+  private heldBytes = 0;
   private readPaused = false;
 
   constructor(
@@ -90,12 +105,22 @@ export class Client {
   ) {
     this.parser = new RequestParser(server.respLimits);
     this.db = server.keyspace.dbs[0];
-    this.authenticated = server.config.get('requirepass') === '';
+    this.parser.authenticated = this.authenticated = !server.authRequired;
     this.createdAtMs = this.lastInteractionMs = server.nowMs;
+    this.reply.onError = server.countErrorReply;
+  }
+
+  private _authenticated = true;
+  get authenticated(): boolean {
+    return this._authenticated;
+  }
+  set authenticated(v: boolean) {
+    this._authenticated = v;
+    this.parser.authenticated = v;
   }
 
   get subscriptionCount(): number {
-    return this.channels.size + this.patterns.size;
+    return this.channels.size + this.patterns.size + this.shardChannels.size;
   }
 
   get outputClass(): ClientClass {
@@ -107,6 +132,20 @@ export class Client {
   /** Feeds bytes from the socket and runs every complete command. */
   onData(chunk: Buffer): void {
     this.lastInteractionMs = this.server.nowMs;
+    if (this.canRun) {
+      this.parse(chunk);
+      this.flush();
+    } else {
+      this.heldChunks.push(chunk);
+      this.heldBytes += chunk.length;
+    }
+    if (!this.closed && this.queryBufferBytes > this.server.queryBufferLimitBytes) {
+      this.server.log.warning(`Closing client that reached max query buffer length: ${this.describe()}`);
+      this.destroy();
+    }
+  }
+
+  private parse(chunk: Buffer): void {
     try {
       this.parser.feed(chunk, this.onCommand);
     } catch (err) {
@@ -115,60 +154,79 @@ export class Client {
       this.reply.error(err.reply);
       this.closeAfterReply = true;
     }
-    this.flush();
-    if (this.parser.pendingBytes > this.server.queryBufferLimitBytes) {
-      this.server.log.warning(`Closing client that reached max query buffer length: ${this.describe()}`);
-      this.close();
-    }
   }
 
-  private readonly onCommand = (argv: string[]): void => {
-    if (this.closed || this.closeAfterReply) return;
-    if (this.blocked !== null || this.pendingCommands.length > 0) {
-      if (this.pendingCommands.length >= MAX_PENDING_COMMANDS) {
-        this.closeAfterReply = true;
-        return;
-      }
-      this.pendingCommands.push(argv);
-      return;
-    }
+  /** Runs one parsed command; returns false to stop parsing (the rest stays buffered). */
+  private readonly onCommand = (argv: string[]): boolean => {
+    if (this.closeAfterReply || this.closed) return false;
     this.server.call(this, argv);
+    return this.canRun;
   };
 
-  /** Runs commands that arrived while the client was blocked (called when it is unblocked). */
+  /** Whether buffered requests may run now. */
+  get canRun(): boolean {
+    return (
+      this.blocked === null && this.held === null && !this.awaiting && !this.closeAfterReply && !this.closed
+    );
+  }
+
+  /** Bytes received and not yet run (query buffer, in Redis terms). */
+  get queryBufferBytes(): number {
+    return this.parser.pendingBytes + this.heldBytes;
+  }
+
+  /** Runs requests that stayed buffered while the client was blocked or paused, then flushes. */
   drainPending(): void {
-    while (this.pendingCommands.length > 0 && this.blocked === null && !this.closed) {
-      this.server.call(this, this.pendingCommands.shift()!);
+    if (!this.canRun) return;
+    this.parse(EMPTY);
+    while (this.heldChunks.length > 0 && this.canRun) {
+      const chunk = this.heldChunks.shift()!;
+      this.heldBytes -= chunk.length;
+      this.parse(chunk);
     }
+    this.flush();
   }
 
   /** Writes everything the reply writer holds to the socket. */
   flush(): void {
     const socket = this.socket;
     if (socket === null || this.closed) {
-      if (socket === null) this.reply.take();
+      if (socket === null && this.reply.hasPending) this.reply.take();
       return;
     }
     if (this.reply.hasPending) {
       const pieces = this.reply.take();
+      let bytes = 0;
       if (pieces.length === 1) {
-        writePiece(socket, pieces[0]);
+        bytes = writePiece(socket, pieces[0]);
       } else {
         socket.cork();
-        for (const p of pieces) writePiece(socket, p);
+        for (const p of pieces) bytes += writePiece(socket, p);
         socket.uncork();
       }
-      this.server.checkOutputLimits(this, socket.writableLength);
-      if (!this.readPaused && this.kind === 'normal' && socket.writableLength > PAUSE_READ_OUTPUT_BYTES) {
-        this.readPaused = true;
-        socket.pause();
-        socket.once('drain', () => {
-          this.readPaused = false;
-          if (!this.closed) socket.resume();
-        });
-      }
+      this.server.stats.netOutputBytes += bytes;
+      const queued = socket.writableLength;
+      if (queued > 0) this.afterQueued(socket, queued);
     }
     if (this.closeAfterReply) this.close();
+  }
+
+  /** The socket could not take everything: apply output limits and read back-pressure. */
+  private afterQueued(socket: Socket, queued: number): void {
+    if (this.server.checkOutputLimits(this, queued)) return;
+    if (!this.readPaused && this.kind === 'normal' && queued > PAUSE_READ_OUTPUT_BYTES) {
+      this.readPaused = true;
+      socket.pause();
+      socket.once('drain', () => {
+        this.readPaused = false;
+        if (!this.closed) socket.resume();
+      });
+    }
+  }
+
+  /** Bytes waiting to be written: in the reply writer and in the socket. */
+  get outputBytes(): number {
+    return this.reply.pendingBytes + (this.socket?.writableLength ?? 0);
   }
 
   /** Closes the connection after flushing what is queued (socket.end), and forgets the client. */
@@ -186,11 +244,15 @@ export class Client {
   }
 
   describe(): string {
-    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} name=${this.name}`;
+    return this.server.clientInfoLine(this);
   }
 }
 
-function writePiece(socket: Socket, piece: Buffer | string): void {
-  if (typeof piece === 'string') socket.write(piece, 'latin1');
-  else socket.write(piece);
+function writePiece(socket: Socket, piece: Buffer | string): number {
+  if (typeof piece === 'string') {
+    socket.write(piece, 'latin1');
+  } else {
+    socket.write(piece);
+  }
+  return piece.length;
 }

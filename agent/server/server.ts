@@ -1,17 +1,24 @@
 /**
  * The server: accepts connections, owns the keyspace, the command table and the configuration, and runs every
- * command through one dispatch path (`call`) that applies Redis's checks in Redis's order (unknown command,
- * arity, authentication, MULTI queueing, pub/sub context, read-only replica, OOM, ...).
+ * command through one dispatch path (`call`) that applies Redis's checks in Redis's order: unknown command,
+ * arity, protected commands, authentication, MULTI restrictions, OOM (after trying to evict), subsystem filters
+ * (read-only replica, min-replicas, disk errors), pub/sub context, loading, client pause, MULTI queueing.
  *
  * After a write command changed the dataset, its effect is *propagated* (to the replication stream and the
  * AOF) as a command list: by default the argv itself, or whatever the command substituted to make the effect
  * deterministic (`rewritePropagation`, `alsoPropagate`). Several effects of one call are wrapped in
  * MULTI/EXEC so that replicas apply them atomically, as Redis 7 does.
  *
- * Subsystems (transactions, pub/sub, persistence, replication) attach through the hook lists below rather than
+ * Subsystems (persistence, replication, the command families) attach through the hook lists below rather than
  * the server knowing them; the server only knows what dispatch needs.
+ *
+ * Hot path: `call` and `execute` run for every request, so they read cached config values (fields refreshed by
+ * `onChange`), time each command with one clock read, and only touch optional machinery (monitors, slowlog,
+ * LRU clock, reply modes) behind a cheap check.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { CommandTable, F, type Command } from '../commands/table';
 import type { Config } from '../config/config';
 import { parseMemory } from '../config/directives';
@@ -19,7 +26,13 @@ import { Err, ReplyError, unknownCommand, unknownSubcommand, wrongArity } from '
 import { Database, Keyspace, type ExpiryMode } from '../keyspace/database';
 import { DEFAULT_RESP_LIMITS, type RespLimits } from '../resp/parser';
 import { Client, type ClientClass } from './client';
+import { Evictor, type EvictionPolicy } from './eviction';
 import { Logger } from './log';
+import { MemoryAccounting } from './memory';
+import { LatencyMonitor, RateSampler, SlowLog } from './observability';
+import { PubSub } from './pubsub';
+import { reprString } from '../resp/repr';
+import { Tracking } from './tracking';
 
 export const AGENT_VERSION: string = typeof __AGENT_VERSION__ === 'string' ? __AGENT_VERSION__ : '0.0.0-dev';
 /** The Redis version the agent reports for client compatibility checks. */
@@ -37,7 +50,7 @@ export interface PropagatedCommand {
 }
 
 /** Keyspace notification classes (notify-keyspace-events letters). */
-export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 't' | 'm' | 'n';
+export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 't' | 'm' | 'n' | 'd';
 
 export interface ServerStats {
   totalConnections: number;
@@ -49,8 +62,36 @@ export interface ServerStats {
   keyspaceMisses: number;
   netInputBytes: number;
   netOutputBytes: number;
+  /** Replication traffic (the replication module counts it). */
+  netReplInputBytes: number;
+  netReplOutputBytes: number;
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
   errorReplies: number;
+  readsProcessed: number;
+  writesProcessed: number;
 }
+
+/** How SHUTDOWN (or a signal) asked to stop; shutdown hooks look at `save`. */
+export interface ShutdownOptions {
+  /** 'default': save when save points are configured; 'save'/'nosave' force either way. */
+  save: 'default' | 'save' | 'nosave';
+  /** Ignore errors of hooks (SHUTDOWN FORCE). */
+  force: boolean;
+  /** Do not wait for lagging replicas (SHUTDOWN NOW). */
+  now: boolean;
+  /** Who asked: 'SIGTERM', 'SIGINT' or 'command'. */
+  reason: string;
+}
+
+/** CLIENT PAUSE: which commands wait. */
+export type PauseMode = 'write' | 'all';
+
+export type InfoFields = Array<[string, string | number]>;
+
+/** Error prefixes beyond which errorstats stops adding new kinds (Redis: ERROR_STATS_NUMBER). */
+const MAX_ERROR_KINDS = 128;
 
 export class Server {
   readonly log: Logger;
@@ -58,17 +99,21 @@ export class Server {
   readonly commands = new CommandTable();
   readonly clients = new Map<number, Client>();
   readonly startedAtMs: number;
+  /** Random 40-hex id of this run (INFO run_id). */
+  readonly runId: string;
   respLimits: RespLimits = { ...DEFAULT_RESP_LIMITS };
   queryBufferLimitBytes = 1024 * 1024 * 1024;
   /** Changes since the last successful save (rdb_changes_since_last_save). */
   dirty = 0;
-  /** Time frozen for the current command; refreshed before each one. */
+  /** Time frozen for the current command; refreshed before each batch of commands. */
   nowMs: number;
   role: 'master' | 'replica' = 'master';
   /** Set while the replication link applies the master's stream: keys do not expire then. */
   applyingMasterStream = false;
   /** True while the dataset is being loaded at startup (LOADING replies). */
   loading = false;
+  /** True when requirepass is set: new connections must AUTH. */
+  authRequired = false;
   stats: ServerStats = {
     totalConnections: 0,
     totalCommands: 0,
@@ -79,8 +124,33 @@ export class Server {
     keyspaceMisses: 0,
     netInputBytes: 0,
     netOutputBytes: 0,
+    netReplInputBytes: 0,
+    netReplOutputBytes: 0,
+    syncFull: 0,
+    syncPartialOk: 0,
+    syncPartialErr: 0,
     errorReplies: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
   };
+  /** errorstats: error replies counted by their first word (ERR, WRONGTYPE...). */
+  readonly errorCounts = new Map<string, number>();
+  readonly pubsub: PubSub;
+  readonly memory: MemoryAccounting;
+  readonly evictor: Evictor;
+  readonly slowlog: SlowLog;
+  readonly latency: LatencyMonitor;
+  readonly monitors = new Set<Client>();
+  readonly tracking: Tracking;
+  /** The client whose command is running (NOLOOP tracking, CLIENT KILL of oneself...). */
+  currentClient: Client | undefined;
+  readonly opsSampler = new RateSampler();
+  readonly inputSampler = new RateSampler();
+  readonly outputSampler = new RateSampler();
+  /** The highest used_memory seen. */
+  peakMemoryBytes = 0;
+  /** used_memory_startup: what the server allocated before holding any data. */
+  startupMemoryBytes = 0;
 
   /** Receivers of propagated writes (replication backlog and replicas, AOF). */
   readonly propagationTargets: Array<(cmds: PropagatedCommand[]) => void> = [];
@@ -88,24 +158,42 @@ export class Server {
   readonly commandFilters: Array<(c: Client, cmd: Command, argv: string[]) => string | undefined> = [];
   /** Called when a key was modified (WATCH invalidation, client-side caching...). */
   readonly keyModifiedHooks: Array<(db: Database, key: string) => void> = [];
-  /** Called on a keyspace event (pub/sub notifications). */
+  /** Called on a keyspace event, after the pub/sub notification. */
   readonly notifyHooks: Array<(cls: NotifyClass, event: string, key: string, dbId: number) => void> = [];
   /** Called every cron tick (about `hz` times per second). */
   readonly cronHooks: Array<() => void> = [];
-  /** Called before the process exits; may return a promise (final save). */
-  readonly shutdownHooks: Array<() => void | Promise<void>> = [];
+  /**
+   * Called on SHUTDOWN and on SIGTERM/SIGINT before the process exits, in order (the final save). A hook that
+   * throws or rejects aborts a SHUTDOWN without FORCE, like a failed final save does in Redis.
+   */
+  readonly shutdownHooks: Array<(opts: ShutdownOptions) => void | Promise<void>> = [];
   /** Called when a client goes away. */
   readonly clientClosedHooks: Array<(c: Client) => void> = [];
-  /** Called before each command with the client, e.g. MONITOR feeds. */
+  /** Called by RESET, to drop per-client state a subsystem keeps (WATCHed keys, tracking...). */
+  readonly clientResetHooks: Array<(c: Client) => void> = [];
+  /** Called with each command that MONITOR shows (before it runs). */
   readonly monitorHooks: Array<(c: Client, argv: string[]) => void> = [];
+  /** Called before a database is emptied, swapped or replaced (WATCH invalidation...). */
+  readonly replaceAllHooks: Array<(db: Database) => void> = [];
   /**
-   * INFO sections by lowercase name, in display order; each returns its fields. Subsystems add their own
-   * (persistence, replication) so INFO never needs to know them.
+   * INFO sections by lowercase name; each returns its fields. Subsystems add their own (persistence,
+   * replication) so INFO never needs to know them; INFO prints Redis's sections in Redis's order and others after.
    */
-  readonly infoSections = new Map<string, () => Array<[string, string | number]>>();
+  readonly infoSections = new Map<string, () => InfoFields>();
+  /**
+   * Memory held by subsystems outside the keyspace, by INFO field name (mem_replication_backlog,
+   * mem_aof_buffer, mem_clients_slaves...); counted in used_memory.
+   */
+  readonly memoryOverheads = new Map<string, () => number>();
+  /** DEBUG subcommands that subsystems add (DEBUG RELOAD...), by lowercase name. */
+  readonly debugSubcommands = new Map<string, (c: Client, argv: string[]) => void>();
   /** Hooks that a fork-less snapshot installs (see keyspace/database.ts). */
   beforeMutate: (db: Database, key: string) => void = () => {};
   beforeReplaceAll: (db: Database) => void = () => {};
+  /** Statistics that look at each executed command, for subsystems that need them. */
+  afterCommandHooks: (c: Client, cmd: Command, argv: string[], usec: number) => void = () => {};
+  /** Ends the process after a SHUTDOWN (main.ts removes the pidfile there). */
+  exitProcess: (code: number) => void = (code) => process.exit(code);
 
   private nextClientId = 1;
   private listeners: NetServer[] = [];
@@ -116,35 +204,120 @@ export class Server {
   private readonly readyKeys = new Set<string>();
   /** Blocked clients by `dbId\0key`, in arrival order. */
   readonly blockedByKey = new Map<string, Client[]>();
+  /** Clients other than the running one that got replies (pub/sub, monitor, unblocking) and need a flush. */
+  private readonly pendingFlush = new Set<Client>();
+  private flushScheduled = false;
+  /** CLIENT PAUSE state: until when (ms), and which commands; 0 when not paused. */
+  pauseUntilMs = 0;
+  pauseMode: PauseMode = 'all';
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+  private shutdownAborted = false;
+  /**
+   * Wall clock = performance.now() + this offset, re-synchronised by the cron, so that each command reads the
+   * clock once; undefined when an injected clock must be asked directly.
+   */
+  private clockOffsetMs: number | undefined;
+  // Cached configuration, refreshed by onChange.
+  private maxmemoryBytes = 0;
+  private idleTimeoutMs = 0;
+  private slowlogOn = true;
+  private latencyOn = false;
+  private debugCommandMode = 'no';
+  private outputLimitTable = new Map<ClientClass, [number, number, number]>();
 
   constructor(
     readonly config: Config,
     readonly clock: Clock = { nowMs: Date.now },
+    readonly random: () => number = Math.random,
   ) {
     this.nowMs = this.startedAtMs = clock.nowMs();
+    if (clock.nowMs === Date.now) this.clockOffsetMs = Date.now() - performance.now();
+    const heapBefore = getHeapStatistics().used_heap_size;
+    this.runId = randomHex(40, random);
     this.log = new Logger(() => this.clock.nowMs());
     this.keyspace = new Keyspace(config.getInt('databases'), {
       nowMs: () => this.nowMs,
       expiryMode: () => this.expiryMode(),
       onExpired: (db, key) => this.onKeyExpired(db, key),
-      beforeMutate: (db, key) => this.beforeMutate(db, key),
-      beforeReplaceAll: (db) => this.beforeReplaceAll(db),
+      beforeMutate: (db, key) => {
+        this.memory.beforeMutate(db, key);
+        this.beforeMutate(db, key);
+      },
+      beforeReplaceAll: (db) => {
+        this.memory.beforeReplaceAll();
+        for (const hook of this.replaceAllHooks) hook(db);
+        this.beforeReplaceAll(db);
+      },
     });
+    this.memory = new MemoryAccounting(this.keyspace);
+    this.pubsub = new PubSub((c) => this.wake(c));
+    this.evictor = new Evictor({
+      keyspace: this.keyspace,
+      usedBytes: () => this.startupMemoryBytes + this.memory.datasetBytes(),
+      evict: (db, key) => this.evictKey(db, key),
+      nowMs: () => this.nowMs,
+      random: this.random,
+    });
+    this.slowlog = new SlowLog(config.getInt('slowlog-log-slower-than'), config.getInt('slowlog-max-len'));
+    this.latency = new LatencyMonitor(config.getInt('latency-monitor-threshold'));
+    this.tracking = new Tracking(this);
+    this.countErrorReply = this.countErrorReply.bind(this);
     this.applyConfig();
+    this.startupMemoryBytes = Math.max(0, getHeapStatistics().used_heap_size - heapBefore);
   }
 
+  /** Subscribes cached fields to the configuration. */
   private applyConfig(): void {
     const c = this.config;
-    const limits = () => {
+    const watch = (names: string[], apply: () => void) => {
+      apply();
+      for (const n of names) c.onChange(n, apply);
+    };
+    watch(['proto-max-bulk-len'], () => {
       this.respLimits = { ...DEFAULT_RESP_LIMITS, maxBulkBytes: c.getInt('proto-max-bulk-len') };
       for (const client of this.clients.values()) client.parser.setLimits(this.respLimits);
-    };
-    limits();
-    c.onChange('proto-max-bulk-len', limits);
-    this.queryBufferLimitBytes = c.getInt('client-query-buffer-limit');
-    c.onChange('client-query-buffer-limit', (v) => (this.queryBufferLimitBytes = Number(v)));
-    this.log.setLevel(c.get('loglevel'));
-    c.onChange('loglevel', (v) => this.log.setLevel(v));
+    });
+    watch(
+      ['client-query-buffer-limit'],
+      () => (this.queryBufferLimitBytes = c.getInt('client-query-buffer-limit')),
+    );
+    watch(['loglevel'], () => this.log.setLevel(c.get('loglevel')));
+    watch(['requirepass'], () => (this.authRequired = c.get('requirepass') !== ''));
+    watch(['maxmemory', 'maxmemory-policy', 'maxmemory-samples'], () => {
+      this.maxmemoryBytes = c.getInt('maxmemory');
+      this.evictor.configure(
+        this.maxmemoryBytes,
+        c.get('maxmemory-policy') as EvictionPolicy,
+        c.getInt('maxmemory-samples'),
+      );
+    });
+    watch(['timeout'], () => (this.idleTimeoutMs = c.getInt('timeout') * 1000));
+    watch(['slowlog-log-slower-than', 'slowlog-max-len'], () => {
+      this.slowlog.thresholdUs = c.getInt('slowlog-log-slower-than');
+      this.slowlog.maxLen = c.getInt('slowlog-max-len');
+      this.slowlog.trim();
+      this.slowlogOn = this.slowlog.thresholdUs >= 0;
+    });
+    watch(['latency-monitor-threshold'], () => {
+      this.latency.thresholdMs = c.getInt('latency-monitor-threshold');
+      this.latencyOn = this.latency.thresholdMs > 0;
+    });
+    watch(['notify-keyspace-events'], () => this.pubsub.setNotifyFlags(c.get('notify-keyspace-events')));
+    watch(['tracking-table-max-keys'], () => (this.tracking.maxKeys = c.getInt('tracking-table-max-keys')));
+    watch(['enable-debug-command'], () => (this.debugCommandMode = c.get('enable-debug-command')));
+    watch(['client-output-buffer-limit'], () => {
+      const words = c.get('client-output-buffer-limit').split(' ');
+      const table = new Map<ClientClass, [number, number, number]>();
+      for (let k = 0; k + 3 < words.length; k += 4) {
+        table.set(words[k] as ClientClass, [
+          Number(words[k + 1]),
+          Number(words[k + 2]),
+          Number(words[k + 3]),
+        ]);
+      }
+      this.outputLimitTable = table;
+    });
   }
 
   private expiryMode(): ExpiryMode {
@@ -157,6 +330,22 @@ export class Server {
     this.pendingPropagation.push({ dbId: db.id, argv: ['DEL', key] });
     this.notify('x', 'expired', key, db.id);
     this.signalModifiedKey(db, key);
+    if (this.callDepth === 0) this.flushPropagation();
+  }
+
+  private evictKey(db: Database, key: string): void {
+    this.callDepth++;
+    try {
+      if (!db.delete(key)) return;
+      this.stats.evictedKeys++;
+      this.dirty++;
+      this.pendingPropagation.push({ dbId: db.id, argv: ['DEL', key] });
+      this.signalModifiedKey(db, key);
+      this.notify('e', 'evicted', key, db.id);
+    } finally {
+      this.callDepth--;
+    }
+    // Each eviction is its own effect, propagated at once like Redis's propagateDeletion.
     if (this.callDepth === 0) this.flushPropagation();
   }
 
@@ -205,7 +394,7 @@ export class Server {
     });
   }
 
-  /** The bound TCP addresses (tests use them when they pass port 0 ... not supported by Redis, so unused). */
+  /** The bound TCP addresses. */
   get boundAddresses(): string[] {
     return this.listeners.map((l) => {
       const a = l.address();
@@ -215,16 +404,22 @@ export class Server {
 
   private accept(socket: Socket): void {
     this.nowMs = this.clock.nowMs();
-    const addr = `${socket.remoteAddress}:${socket.remotePort}`.replace(/^::ffff:/, '');
-    const laddr = `${socket.localAddress}:${socket.localPort}`.replace(/^::ffff:/, '');
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const addr = formatAddress(socket.remoteAddress, socket.remotePort);
+    const laddr = formatAddress(socket.localAddress, socket.localPort);
     if (this.clients.size >= this.config.getInt('maxclients')) {
       this.stats.rejectedConnections++;
+      socket.on('error', () => undefined);
       socket.end('-ERR max number of clients reached\r\n');
       return;
     }
     const denied = this.protectedModeDenial(socket);
     if (denied) {
       this.stats.rejectedConnections++;
+      socket.on('error', () => undefined);
       socket.end(`-${denied}\r\n`);
       return;
     }
@@ -235,7 +430,9 @@ export class Server {
     socket.on('data', (chunk: Buffer) => {
       this.nowMs = this.clock.nowMs();
       this.stats.netInputBytes += chunk.length;
+      this.stats.readsProcessed++;
       client.onData(chunk);
+      if (this.pendingFlush.size > 0) this.flushPending();
     });
     socket.on('error', () => client.destroy());
     socket.on('close', () => client.close());
@@ -253,23 +450,65 @@ export class Server {
    */
   private protectedModeDenial(socket: Socket): string | undefined {
     if (!this.config.getBool('protected-mode')) return undefined;
-    if (this.config.get('requirepass') !== '') return undefined;
+    if (this.authRequired) return undefined;
     if (this.config.wasLoaded('bind')) return undefined;
     const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    if (remote === '127.0.0.1' || remote === '::1' || remote.startsWith('127.')) return undefined;
+    if (remote === '::1' || remote.startsWith('127.')) return undefined;
     return PROTECTED_MODE_DENIED;
   }
 
   onClientClosed(c: Client): void {
     if (!this.clients.delete(c.id)) return;
     if (c.blocked) this.unblock(c, false);
+    this.monitors.delete(c);
+    this.pendingFlush.delete(c);
+    if (c.subscriptionCount > 0) this.pubsub.dropClient(c);
     for (const hook of this.clientClosedHooks) hook(c);
   }
 
-  /** Applies client-output-buffer-limit for the client's class; closes the client when it is over. */
-  checkOutputLimits(c: Client, queuedBytes: number): void {
-    const cls: ClientClass = c.outputClass;
-    const [hard, soft, softSeconds] = this.outputLimits(cls);
+  /** RESET: the client's state as on a new connection (same id and socket). */
+  resetClientState(c: Client): void {
+    for (const hook of this.clientResetHooks) hook(c);
+    c.multi = null;
+    c.dirtyCas = false;
+    if (c.subscriptionCount > 0) this.pubsub.dropClient(c);
+    if (c.monitor) {
+      c.monitor = false;
+      this.monitors.delete(c);
+    }
+    c.reply.resp = 2;
+    c.db = this.keyspace.dbs[0];
+    c.name = '';
+    c.replyMode = 'on';
+    c.reply.enabled = true;
+    c.noEvict = false;
+    c.user = 'default';
+    c.authenticated = !this.authRequired;
+  }
+
+  /** Asks for `c` to be flushed after the current event (it received something while another client ran). */
+  wake(c: Client): void {
+    this.pendingFlush.add(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushPending());
+    }
+  }
+
+  private flushPending(): void {
+    this.flushScheduled = false;
+    for (const c of this.pendingFlush) c.flush();
+    this.pendingFlush.clear();
+  }
+
+  /**
+   * Applies client-output-buffer-limit for the client's class; closes the client when it is over.
+   * Returns true when the client was dropped.
+   */
+  checkOutputLimits(c: Client, queuedBytes: number): boolean {
+    const limits = this.outputLimitTable.get(c.outputClass);
+    if (limits === undefined) return false;
+    const [hard, soft, softSeconds] = limits;
     const overHard = hard > 0 && queuedBytes >= hard;
     let overSoft = false;
     if (soft > 0 && queuedBytes >= soft) {
@@ -278,96 +517,92 @@ export class Server {
     } else {
       c.softLimitSinceMs = 0;
     }
-    if (overHard || overSoft) {
-      this.log.warning(
-        `Client ${c.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
-      );
-      c.destroy();
-    }
-  }
-
-  private outputLimits(cls: ClientClass): [number, number, number] {
-    const words = this.config.get('client-output-buffer-limit').split(' ');
-    for (let k = 0; k + 3 < words.length; k += 4) {
-      if (words[k] === cls) return [Number(words[k + 1]), Number(words[k + 2]), Number(words[k + 3])];
-    }
-    return [0, 0, 0];
+    if (!overHard && !overSoft) return false;
+    this.log.warning(
+      `Client ${this.clientInfoLine(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+    );
+    c.destroy();
+    return true;
   }
 
   // ---------------------------------------------------------------- dispatch
 
   /** Runs one request from a client through Redis's checks, then the command. */
   call(c: Client, argv: string[]): void {
-    this.nowMs = this.clock.nowMs();
     const cmd = this.commands.lookup(argv);
-    if (cmd === undefined) {
-      this.rejectQueued(c);
-      return this.replyError(c, unknownCommand(argv));
-    }
+    if (cmd === undefined) return this.reject(c, undefined, unknownCommand(argv));
     const arity = cmd.spec.arity;
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-      cmd.rejectedCalls++;
-      this.rejectQueued(c);
-      return this.replyError(c, wrongArity(cmd.fullName));
+      return this.reject(c, cmd, wrongArity(cmd.fullName));
     }
-    if (cmd.handler === undefined) {
-      cmd.rejectedCalls++;
-      this.rejectQueued(c);
-      return this.replyError(c, unknownSubcommand(argv));
-    }
+    if (cmd.handler === undefined) return this.reject(c, cmd, unknownSubcommand(argv));
     const bits = cmd.bits;
-    if (!c.authenticated && !(bits & F.no_auth)) {
-      cmd.rejectedCalls++;
-      this.rejectQueued(c);
-      return this.replyError(c, Err.noAuth);
+    if (bits & F.protected && !this.protectedAllowed(c)) {
+      return this.reject(c, cmd, protectedDenied(cmd.parent?.fullName ?? cmd.fullName));
     }
-    if (c.multi !== null && !(bits & F.no_multi) && !isTransactionControl(cmd)) {
-      const refusal = this.admissionError(c, cmd, argv);
-      if (refusal !== undefined) {
-        cmd.rejectedCalls++;
-        c.multi.aborted = true;
-        return this.replyError(c, refusal);
-      }
+    if (!c.authenticated && !(bits & F.no_auth)) return this.reject(c, cmd, Err.noAuth);
+    if (c.multi !== null && bits & F.no_multi) {
+      return this.reject(c, cmd, 'ERR Command not allowed inside a transaction');
+    }
+    if (this.maxmemoryBytes > 0 && c.kind !== 'master' && !this.evictor.perform()) {
+      const oom =
+        bits & F.denyoom || (c.multi !== null && !isTransactionControl(cmd) && cmd.spec.name !== 'discard');
+      if (oom) return this.reject(c, cmd, Err.oom);
+    }
+    const refusal = this.admissionError(c, cmd, argv);
+    if (refusal !== undefined) return this.reject(c, cmd, refusal);
+    if (this.pauseUntilMs !== 0 && this.mustWaitForPause(c, cmd)) {
+      c.held = argv;
+      return;
+    }
+    if (c.multi !== null && !isTransactionControl(cmd)) {
       c.multi.queue.push({ cmd, argv });
       c.reply.raw('+QUEUED\r\n');
       return;
     }
-    if (c.multi !== null && bits & F.no_multi) {
-      cmd.rejectedCalls++;
-      return this.replyError(c, `ERR Command not allowed inside a transaction`);
-    }
-    const refusal = this.admissionError(c, cmd, argv);
-    if (refusal !== undefined) {
-      cmd.rejectedCalls++;
-      return this.replyError(c, refusal);
-    }
     this.execute(c, cmd, argv);
   }
 
-  /** Checks that depend on server state; shared by immediate execution and MULTI queueing. */
+  /** Checks that depend on server state, after the ones every command gets. */
   admissionError(c: Client, cmd: Command, argv: string[]): string | undefined {
-    const bits = cmd.bits;
+    const filters = this.commandFilters;
+    for (let i = 0; i < filters.length; i++) {
+      const error = filters[i](c, cmd, argv);
+      if (error !== undefined) return error;
+    }
     if (c.subscriptionCount > 0 && c.reply.resp === 2 && !isAllowedInPubSub(cmd)) {
       return (
         `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET ` +
         `are allowed in this context`
       );
     }
-    if (this.loading && !(bits & F.loading)) return Err.loading;
-    for (const filter of this.commandFilters) {
-      const error = filter(c, cmd, argv);
-      if (error !== undefined) return error;
-    }
+    if (this.loading && !(cmd.bits & F.loading)) return Err.loading;
     return undefined;
   }
 
-  private rejectQueued(c: Client): void {
+  /** Refuses a request: the error reply, and a transaction being queued is aborted. */
+  private reject(c: Client, cmd: Command | undefined, text: string): void {
+    if (cmd !== undefined) cmd.rejectedCalls++;
     if (c.multi !== null) c.multi.aborted = true;
+    c.reply.error(text);
   }
 
-  private replyError(c: Client, text: string): void {
+  /** Counts an error reply for INFO errorstats (installed as every reply writer's onError). */
+  countErrorReply(text: string): void {
     this.stats.errorReplies++;
-    c.reply.error(text);
+    const space = text.indexOf(' ');
+    const kind = space < 0 ? text : text.slice(0, space);
+    const n = this.errorCounts.get(kind);
+    if (n !== undefined) this.errorCounts.set(kind, n + 1);
+    else if (this.errorCounts.size < MAX_ERROR_KINDS) this.errorCounts.set(kind, 1);
+  }
+
+  /** enable-debug-command: yes, no, or local (loopback connections only). */
+  private protectedAllowed(c: Client): boolean {
+    const mode = this.debugCommandMode;
+    if (mode === 'yes') return true;
+    if (mode === 'local') return this.isLocalClient(c);
+    return c.socket === null;
   }
 
   /**
@@ -378,45 +613,93 @@ export class Server {
     const top = this.callDepth === 0;
     this.callDepth++;
     const dirtyBefore = this.dirty;
+    const errorsBefore = this.stats.errorReplies;
     const savedOverride = this.propagationOverride;
     this.propagationOverride = undefined;
     const prevCmd = c.cmd;
+    const prevClient = this.currentClient;
+    this.currentClient = c;
     c.cmd = cmd;
     c.argv = argv;
-    if (this.monitorHooks.length > 0 && !(cmd.bits & (F.admin | F.skip_monitor))) {
-      for (const hook of this.monitorHooks) hook(c, argv);
-    }
-    const started = process.hrtime.bigint();
+    if (this.monitors.size > 0 || this.monitorHooks.length > 0) this.feedMonitors(c, cmd, argv);
+    const skipping = c.replyMode !== 'on';
+    if (skipping) c.reply.enabled = c.replyMode === 'skip-now' ? false : c.replyMode !== 'off';
+    const started = performance.now();
+    if (top)
+      this.nowMs = this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + started;
     try {
       cmd.handler!(c, argv);
     } catch (err) {
       if (err instanceof ReplyError) {
-        cmd.failedCalls++;
-        this.replyError(c, err.reply);
+        c.reply.error(err.reply);
       } else {
         this.log.warning(`Bug while executing '${cmd.fullName}': ${(err as Error).stack ?? err}`);
-        this.replyError(c, `ERR internal error while executing '${cmd.fullName}'`);
+        c.reply.error(`ERR internal error while executing '${cmd.fullName}'`);
       }
     }
-    const usec = Number(process.hrtime.bigint() - started) / 1000;
+    const ms = performance.now() - started;
+    const usec = ms * 1000;
+    if (skipping) this.afterReplyMode(c);
+    if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
     cmd.calls++;
     cmd.usec += usec;
     this.stats.totalCommands++;
+    if (this.slowlogOn && usec >= this.slowlog.thresholdUs && !(cmd.bits & F.skip_slowlog)) {
+      this.slowlog.consider(argv, usec, this.nowMs, c.addr, c.name);
+    }
+    if (this.latencyOn) this.latency.add(cmd.bits & F.fast ? 'fast-command' : 'command', ms, this.nowMs);
+    if (c.tracking !== null) this.afterTrackedCommand(c, cmd, argv);
     if (this.dirty !== dirtyBefore && cmd.bits & F.write && this.propagationOverride !== null) {
       this.pendingPropagation.push({ dbId: c.db.id, argv: this.propagationOverride ?? argv });
     }
     this.afterCommandHooks(c, cmd, argv, usec);
     this.propagationOverride = savedOverride;
     if (prevCmd !== undefined && !top) c.cmd = prevCmd;
+    this.currentClient = prevClient;
     this.callDepth--;
     if (top) {
+      this.memory.settle();
       this.flushPropagation();
       if (this.readyKeys.size > 0) this.handleReadyKeys();
     }
   }
 
-  /** Statistics that look at each executed command (SLOWLOG, latency...). Replaced by the observability module. */
-  afterCommandHooks: (c: Client, cmd: Command, argv: string[], usec: number) => void = () => {};
+  /** CLIENT REPLY bookkeeping after a command: SKIP silences exactly the next command. */
+  private afterReplyMode(c: Client): void {
+    if (c.replyMode === 'skip-now') c.replyMode = 'on';
+    else if (c.replyMode === 'skip' && c.cmd?.fullName !== 'client|reply') c.replyMode = 'on';
+    else if (c.replyMode === 'skip') c.replyMode = 'skip-now';
+    c.reply.enabled = c.replyMode === 'on';
+  }
+
+  /** Client-side caching: remember what a tracking client read; CLIENT CACHING lasts one command. */
+  private afterTrackedCommand(c: Client, cmd: Command, argv: string[]): void {
+    if (c.tracking === null) return;
+    if (cmd.bits & F.readonly) this.tracking.afterReadCommand(c, commandKeys(cmd, argv));
+    this.tracking.afterCommand(c, cmd.fullName === 'client|caching');
+  }
+
+  /** MONITOR output: `+<unix time.usec> [<db> <addr>] "arg" ...` to every monitor, and monitor hooks. */
+  private feedMonitors(c: Client, cmd: Command, argv: string[]): void {
+    if (cmd.bits & (F.admin | F.skip_monitor)) return;
+    for (const hook of this.monitorHooks) hook(c, argv);
+    if (this.monitors.size === 0) return;
+    const now = performance.timeOrigin + performance.now();
+    const secs = Math.floor(now / 1000);
+    const micros = String(Math.floor((now % 1000) * 1000)).padStart(6, '0');
+    const origin = c.kind === 'master' ? 'master' : c.socket === null ? 'lua' : c.addr;
+    let line = `${secs}.${micros} [${c.db.id} ${origin}]`;
+    const redacted =
+      cmd.spec.name === 'auth' || cmd.parent?.spec.name === 'hello' || cmd.spec.name === 'hello';
+    for (let i = 0; i < argv.length; i++) {
+      line += ' ' + (redacted && i > 0 ? '"(redacted)"' : reprString(argv[i]));
+    }
+    for (const m of this.monitors) {
+      if (m === c) continue;
+      m.reply.simple(line);
+      this.wake(m);
+    }
+  }
 
   /** Propagate `argv` instead of the command's own argv (or nothing, with null). */
   rewritePropagation(argv: string[] | null): void {
@@ -457,7 +740,8 @@ export class Server {
   }
 
   signalModifiedKey(db: Database, key: string): void {
-    for (const hook of this.keyModifiedHooks) hook(db, key);
+    const hooks = this.keyModifiedHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](db, key);
     if (this.blockedByKey.size > 0) {
       const id = blockKey(db.id, key);
       if (this.blockedByKey.has(id)) this.readyKeys.add(id);
@@ -465,7 +749,9 @@ export class Server {
   }
 
   notify(cls: NotifyClass, event: string, key: string, dbId: number): void {
-    for (const hook of this.notifyHooks) hook(cls, event, key, dbId);
+    if (this.pubsub.notificationsEnabled) this.pubsub.notify(cls, event, key, dbId);
+    const hooks = this.notifyHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](cls, event, key, dbId);
   }
 
   // ---------------------------------------------------------------- blocking
@@ -473,6 +759,7 @@ export class Server {
   /**
    * Blocks the client on keys of its current database until `serve` succeeds or the timeout (ms, 0 = forever)
    * passes. `serve` is retried whenever one of the keys changes; it must reply and return true when it served.
+   * Inside MULTI/EXEC a blocking command must not block: callers check `c.inExec` and reply at once.
    */
   block(c: Client, keys: string[], timeoutMs: number, serve: () => boolean, onTimeout?: () => void): void {
     const dbId = c.db.id;
@@ -500,7 +787,7 @@ export class Server {
     }
   }
 
-  /** Unblocks a client: on timeout it gets its timeout reply; then its queued commands run. */
+  /** Unblocks a client: on timeout it gets its timeout reply; then its buffered commands run. */
   unblock(c: Client, timedOut: boolean): void {
     const state = c.blocked;
     if (!state) return;
@@ -515,10 +802,52 @@ export class Server {
       if (list.length === 0) this.blockedByKey.delete(id);
     }
     if (timedOut) state.onTimeout();
-    if (!c.closed) {
-      c.drainPending();
-      c.flush();
+    if (!c.closed) this.resumeClient(c);
+  }
+
+  /**
+   * Runs an asynchronous part of a command (a final save, a rebind): the client's later commands wait, `finish`
+   * replies when the work is done (or the error reply is sent), then the client continues.
+   */
+  runAsync(c: Client, work: () => Promise<void>, finish: () => void): void {
+    c.awaiting = true;
+    work()
+      .then(
+        () => {
+          if (!c.closed) finish();
+        },
+        (err: unknown) => {
+          if (!c.closed)
+            c.reply.error(err instanceof ReplyError ? err.reply : `ERR ${(err as Error).message}`);
+        },
+      )
+      .finally(() => {
+        c.awaiting = false;
+        if (c.closed) return;
+        this.nowMs = this.clock.nowMs();
+        c.flush();
+        c.drainPending();
+      });
+  }
+
+  /** Is the client connected over loopback (or internal)? enable-*-command "local" uses it. */
+  isLocalClient(c: Client): boolean {
+    return c.socket === null || isLoopback(c.socket.remoteAddress);
+  }
+
+  /** A blocked or paused client may run again: its buffered requests run after the current command. */
+  private resumeClient(c: Client): void {
+    if (this.callDepth > 0) {
+      // Inside another client's command: finish that first (Redis serves unblocked clients afterwards).
+      setImmediate(() => {
+        this.nowMs = this.clock.nowMs();
+        c.drainPending();
+        if (this.pendingFlush.size > 0) this.flushPending();
+      });
+      this.wake(c);
+      return;
     }
+    c.drainPending();
   }
 
   /** Serves clients blocked on keys that changed, first come first served, until nothing more can be served. */
@@ -542,17 +871,72 @@ export class Server {
             this.callDepth--;
             c.db = savedDb;
           }
+          this.memory.settle();
           this.flushPropagation();
-          if (served) this.unblock(c, false);
+          if (served) {
+            this.wake(c);
+            this.unblock(c, false);
+          }
         }
       }
     }
+  }
+
+  // ---------------------------------------------------------------- client pause
+
+  /** CLIENT PAUSE: holds commands of normal clients (all, or only writes) until `untilMs`. */
+  pauseClients(mode: PauseMode, untilMs: number): void {
+    // A new pause never shortens nor weakens one in force (Redis keeps the stricter of both).
+    if (this.pauseUntilMs !== 0) {
+      if (this.pauseMode === 'all') mode = 'all';
+      untilMs = Math.max(untilMs, this.pauseUntilMs);
+    }
+    this.pauseMode = mode;
+    this.pauseUntilMs = untilMs;
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => this.unpauseClients(), Math.max(0, untilMs - this.clock.nowMs()));
+  }
+
+  /** Ends a pause: held commands run, in client order. */
+  unpauseClients(): void {
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    this.pauseUntilMs = 0;
+    this.nowMs = this.clock.nowMs();
+    for (const c of [...this.clients.values()]) {
+      const argv = c.held;
+      if (argv === null || c.closed) continue;
+      c.held = null;
+      this.call(c, argv);
+      c.drainPending();
+    }
+  }
+
+  private mustWaitForPause(c: Client, cmd: Command): boolean {
+    if (c.kind !== 'normal' || c.socket === null) return false;
+    if (this.nowMs >= this.pauseUntilMs) {
+      this.unpauseClients();
+      return false;
+    }
+    if (this.pauseMode === 'all') return true;
+    // WRITE pause: writes, and commands that may replicate (PUBLISH, EXEC with writes...), wait.
+    if (cmd.bits & (F.write | F.may_replicate)) return true;
+    if (cmd.spec.name === 'exec' && c.multi?.queue.some((q) => q.cmd.bits & (F.write | F.may_replicate))) {
+      return true;
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------- lifecycle
 
   private cron(): void {
     this.nowMs = this.clock.nowMs();
+    if (this.clockOffsetMs !== undefined) this.clockOffsetMs = this.nowMs - performance.now();
+    this.opsSampler.sample(this.stats.totalCommands, this.nowMs);
+    this.inputSampler.sample(this.stats.netInputBytes, this.nowMs);
+    this.outputSampler.sample(this.stats.netOutputBytes, this.nowMs);
+    if (this.idleTimeoutMs > 0) this.closeIdleClients();
+    if (this.maxmemoryBytes > 0) this.evictor.perform();
     for (const hook of this.cronHooks) {
       try {
         hook();
@@ -560,24 +944,164 @@ export class Server {
         this.log.warning(`Bug in a periodic task: ${(err as Error).stack ?? err}`);
       }
     }
+    this.usedMemoryBytes();
+    if (this.pendingFlush.size > 0) this.flushPending();
   }
 
-  /** Stops accepting, runs shutdown hooks (final save...), closes clients. */
-  async shutdown(): Promise<void> {
+  private closeIdleClients(): void {
+    for (const c of this.clients.values()) {
+      if (c.kind !== 'normal' || c.socket === null || c.blocked !== null || c.subscriptionCount > 0) continue;
+      if (this.nowMs - c.lastInteractionMs > this.idleTimeoutMs) {
+        this.log.verbose('Closing idle client');
+        c.destroy();
+      }
+    }
+  }
+
+  /** used_memory: the dataset estimate, client buffers and subsystems' own memory. */
+  usedMemoryBytes(): number {
+    let used = this.startupMemoryBytes + this.memory.datasetBytes() + this.clientsMemoryBytes();
+    for (const f of this.memoryOverheads.values()) used += f();
+    if (used > this.peakMemoryBytes) this.peakMemoryBytes = used;
+    return used;
+  }
+
+  /** Query and output buffers of normal and pub/sub clients. */
+  clientsMemoryBytes(): number {
+    let n = 0;
+    for (const c of this.clients.values()) if (c.kind === 'normal') n += c.queryBufferBytes + c.outputBytes;
+    return n;
+  }
+
+  /**
+   * Shuts down: runs shutdown hooks (the final save), then closes listeners and clients. Rejects, leaving the
+   * server running, when a hook fails and `force` is not set.
+   */
+  async shutdown(
+    opts: ShutdownOptions = { save: 'default', force: false, now: false, reason: 'command' },
+  ): Promise<void> {
+    if (this.shuttingDown) throw new Error('a shutdown is already in progress');
+    this.shuttingDown = true;
+    this.shutdownAborted = false;
+    try {
+      for (const hook of this.shutdownHooks) {
+        try {
+          await hook(opts);
+        } catch (err) {
+          this.log.warning(`Error while shutting down: ${(err as Error).message}`);
+          if (!opts.force) throw err;
+        }
+        if (this.shutdownAborted) throw new Error('shutdown aborted');
+      }
+    } catch (err) {
+      this.shuttingDown = false;
+      throw err;
+    }
     if (this.cronTimer) clearInterval(this.cronTimer);
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
     for (const l of this.listeners) l.close();
-    for (const hook of this.shutdownHooks) await hook();
     for (const c of [...this.clients.values()]) c.destroy();
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** SHUTDOWN ABORT: stops a shutdown still running its hooks; false when none is. */
+  abortShutdown(): boolean {
+    if (!this.shuttingDown) return false;
+    this.shutdownAborted = true;
+    return true;
+  }
+
+  /** Shuts down (see `shutdown`), then ends the process. */
+  async shutdownAndExit(opts: ShutdownOptions): Promise<void> {
+    await this.shutdown(opts);
+    this.log.warning('orchestrate-agent is now ready to exit, bye bye...');
+    this.exitProcess(0);
   }
 
   /** Reads a memory value from config text (used by modules for their own limits). */
   static memory(text: string): number {
     return parseMemory(text) ?? 0;
   }
+
+  // ---------------------------------------------------------------- introspection
+
+  /** One CLIENT LIST line (without the newline). */
+  clientInfoLine(c: Client): string {
+    const now = this.nowMs;
+    let flags = '';
+    if (c.kind === 'replica') flags += c.monitor ? '' : 'S';
+    if (c.kind === 'master') flags += 'M';
+    if (c.monitor) flags += 'O';
+    if (c.subscriptionCount > 0) flags += 'P';
+    if (c.multi !== null) flags += 'x';
+    if (c.blocked !== null) flags += 'b';
+    if (c.dirtyCas) flags += 'd';
+    if (c.closeAfterReply) flags += 'c';
+    if (c.noEvict) flags += 'e';
+    if (flags === '') flags = 'N';
+    const qbuf = c.queryBufferBytes;
+    const obl = c.reply.pendingBytes;
+    const omem = c.socket?.writableLength ?? 0;
+    const multiMem = c.multi ? c.multi.queue.reduce((n, q) => n + q.argv.join('').length, 0) : 0;
+    const fd = (c.socket as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd ?? -1;
+    return (
+      `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fd} name=${c.name} ` +
+      `age=${Math.floor((now - c.createdAtMs) / 1000)} idle=${Math.floor((now - c.lastInteractionMs) / 1000)} ` +
+      `flags=${flags} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ` +
+      `ssub=${c.shardChannels.size} multi=${c.multi ? c.multi.queue.length : -1} qbuf=${qbuf} ` +
+      `qbuf-free=${qbuf > 0 ? 0 : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
+      `multi-mem=${multiMem} rbs=${CHUNK_REPORT_BYTES} rbp=${CHUNK_REPORT_BYTES} obl=${obl} oll=0 ` +
+      `omem=${omem} tot-mem=${qbuf + obl + omem + multiMem + CLIENT_BASE_BYTES} events=r ` +
+      `cmd=${c.cmd?.fullName ?? 'NULL'} user=${c.user} redir=-1 resp=${c.reply.resp}`
+    );
+  }
+}
+
+/** What CLIENT LIST reports as the reply buffer size (our writer's chunk size). */
+const CHUNK_REPORT_BYTES = 16384;
+/** A client's fixed footprint reported in tot-mem. */
+const CLIENT_BASE_BYTES = 2048;
+
+/** The keys of a command according to its key positions (firstKey, lastKey, step). */
+export function commandKeys(cmd: Command, argv: readonly string[]): string[] {
+  const { firstKey, step } = cmd.spec;
+  if (firstKey <= 0 || step <= 0) return [];
+  const last = cmd.spec.lastKey < 0 ? argv.length + cmd.spec.lastKey : cmd.spec.lastKey;
+  const keys: string[] = [];
+  for (let i = firstKey; i <= last && i < argv.length; i += step) keys.push(argv[i]);
+  return keys;
 }
 
 function blockKey(dbId: number, key: string): string {
   return `${dbId}\0${key}`;
+}
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  const h = (host ?? '?').replace(/^::ffff:/, '');
+  return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  const a = (address ?? '').replace(/^::ffff:/, '');
+  return a === '::1' || a.startsWith('127.');
+}
+
+function randomHex(chars: number, random: () => number): string {
+  let s = '';
+  for (let i = 0; i < chars; i++) s += Math.floor(random() * 16).toString(16);
+  return s;
+}
+
+function protectedDenied(name: string): string {
+  const upper = name.toUpperCase();
+  const option = upper === 'DEBUG' ? 'enable-debug-command' : 'enable-module-command';
+  return (
+    `ERR ${upper} command not allowed. If the ${option} option is set to "local", you can run it from a ` +
+    'local connection, otherwise you need to set this option in the configuration file, and then restart the server.'
+  );
 }
 
 function isTransactionControl(cmd: Command): boolean {

@@ -1,0 +1,146 @@
+/**
+ * Memory accounting: an estimate of the bytes the dataset holds, kept up to date incrementally so that INFO's
+ * used_memory and maxmemory decisions are cheap and react at once to writes and deletions (the V8 heap only
+ * shrinks after a garbage collection, which would make eviction overshoot).
+ *
+ * How: every mutation passes through the keyspace's `beforeMutate(db, key)` hook before the value changes. We
+ * subtract the key's current estimate then, remember the (dict, key) pair, and add the estimate of whatever the
+ * key holds afterwards when the command ends (`settle`). A key touched twice in one command is recorded once.
+ * Totals are kept per dict object, so FLUSHDB (a new dict) and SWAPDB (dicts change places) stay right; a dict
+ * we have not seen before is measured once by a full scan.
+ *
+ * Estimates are a deterministic function of the value's state, so subtracting and adding always cancel out:
+ * strings count their bytes plus per-entry overhead measured on V8; collections use `memoryBytes()` when
+ * their implementation provides it, else a per-element constant.
+ */
+import type { CollectionValue, Database, Keyspace, Value } from '../keyspace/database';
+
+/** Per key: the Map entry (with growth slack), the key string's header and the value string's header. */
+export const KEY_OVERHEAD_BYTES = 72;
+/** A collection object besides its elements. */
+export const COLLECTION_BASE_BYTES = 96;
+/** Per element, when the collection does not report its own size. */
+export const ELEMENT_FALLBACK_BYTES = 48;
+/** Pending touched keys beyond which duplicates are found with a Set instead of a scan. */
+const LINEAR_DEDUP_MAX = 16;
+
+/** Optional: a collection that knows its own footprint reports it (cheaply) for accounting. */
+export interface SelfSizedValue {
+  memoryBytes(): number;
+}
+
+type Dict = Database['dict'];
+
+/** Estimated bytes of one entry (key, value and overhead). */
+export function entryBytes(key: string, value: Value | undefined): number {
+  if (value === undefined) return 0;
+  return KEY_OVERHEAD_BYTES + key.length + valueBytes(value);
+}
+
+/** Estimated bytes of a value alone. */
+export function valueBytes(value: Value): number {
+  if (typeof value === 'string') return (value.length + 7) & ~7;
+  const sized = value as CollectionValue & Partial<SelfSizedValue>;
+  if (typeof sized.memoryBytes === 'function') return sized.memoryBytes();
+  return COLLECTION_BASE_BYTES + value.size * ELEMENT_FALLBACK_BYTES;
+}
+
+export class MemoryAccounting {
+  private readonly totals = new WeakMap<Dict, number>();
+  private pendingDicts: Dict[] = [];
+  private pendingKeys: string[] = [];
+  /** Dedup index once many keys are pending (MSET of a thousand keys): dict -> keys. */
+  private pendingIndex: Map<Dict, Set<string>> | null = null;
+  private total = 0;
+  /** Set when a database's dict was replaced or swapped: the grand total is re-summed on next read. */
+  private structureChanged = true;
+
+  constructor(private readonly keyspace: Keyspace) {}
+
+  /** Hook: `key` of `db` is about to change. */
+  beforeMutate(db: Database, key: string): void {
+    const dict = db.dict;
+    const keys = this.pendingKeys;
+    const n = keys.length;
+    if (n < LINEAR_DEDUP_MAX) {
+      for (let i = 0; i < n; i++) if (keys[i] === key && this.pendingDicts[i] === dict) return;
+    } else {
+      if (this.pendingIndex === null) {
+        this.pendingIndex = new Map();
+        for (let i = 0; i < n; i++) indexAdd(this.pendingIndex, this.pendingDicts[i], keys[i]);
+      }
+      if (!indexAdd(this.pendingIndex, dict, key)) return;
+    }
+    const before = entryBytes(key, dict.get(key));
+    if (before !== 0) this.adjust(dict, -before);
+    this.pendingDicts.push(dict);
+    keys.push(key);
+  }
+
+  /** Hook: a database is about to be emptied, swapped or replaced. */
+  beforeReplaceAll(): void {
+    this.settle();
+    this.structureChanged = true;
+  }
+
+  /** Adds the new estimates of the keys touched since the last call. */
+  settle(): void {
+    const keys = this.pendingKeys;
+    if (keys.length === 0) return;
+    const dicts = this.pendingDicts;
+    for (let i = 0; i < keys.length; i++) {
+      const after = entryBytes(keys[i], dicts[i].get(keys[i]));
+      if (after !== 0) this.adjust(dicts[i], after);
+    }
+    this.pendingKeys = [];
+    this.pendingDicts = [];
+    this.pendingIndex = null;
+  }
+
+  private adjust(dict: Dict, delta: number): void {
+    this.totals.set(dict, this.dictTotal(dict) + delta);
+    this.total += delta;
+  }
+
+  private dictTotal(dict: Dict): number {
+    let t = this.totals.get(dict);
+    if (t === undefined) {
+      t = 0;
+      for (const [k, v] of dict) t += entryBytes(k, v);
+      this.totals.set(dict, t);
+      this.structureChanged = true;
+    }
+    return t;
+  }
+
+  /** Estimated bytes of the whole dataset. */
+  datasetBytes(): number {
+    this.settle();
+    if (this.structureChanged) {
+      this.structureChanged = false;
+      let sum = 0;
+      for (const db of this.keyspace.dbs) sum += this.dictTotal(db.dict);
+      this.structureChanged = false;
+      this.total = sum;
+    }
+    return this.total;
+  }
+
+  /** Estimated bytes of one database. */
+  dbBytes(db: Database): number {
+    this.settle();
+    return this.dictTotal(db.dict);
+  }
+}
+
+/** Adds (dict, key) to the index; false when it was there already. */
+function indexAdd(index: Map<Dict, Set<string>>, dict: Dict, key: string): boolean {
+  let keys = index.get(dict);
+  if (keys === undefined) {
+    keys = new Set();
+    index.set(dict, keys);
+  }
+  if (keys.has(key)) return false;
+  keys.add(key);
+  return true;
+}
