@@ -61,10 +61,8 @@ const CR = 13;
 const LF = 10;
 const EMPTY = Buffer.alloc(0);
 
-/** The header line at the parse position is not complete yet. */
-const INCOMPLETE = -1;
-/** The header line is complete but its integer is not a valid string2ll number. */
-const INVALID = -2;
+/** The header line at the parse position is not complete yet (no integer can be this). */
+const INCOMPLETE = -Infinity;
 
 export class RequestParser {
   /** False until the connection authenticates: stricter limits apply then, as in Redis 7. */
@@ -107,7 +105,7 @@ export class RequestParser {
     this.stopped = false;
     if (this.big !== null) {
       chunk = this.fillBig(chunk);
-      if (this.big !== null) return;
+      if (this.bigFilled < this.big.length) return;
       this.finishBig(onCommand);
     }
     if (chunk.length > 0) {
@@ -189,7 +187,7 @@ export class RequestParser {
 
   /**
    * Reads the integer of the `*`/`$` header at pos: up to the first '\r', which must be followed by one more
-   * byte. Returns the value, INCOMPLETE or INVALID; sets headerEnd past the line.
+   * byte. Returns the value, INCOMPLETE, or NaN when the integer is not valid; sets headerEnd past the line.
    */
   private readHeaderInt(tooLong: string): number {
     const buf = this.buf;
@@ -219,15 +217,15 @@ export class RequestParser {
     }
     this.headerEnd = i + 2;
     const digits = i - start - (negative ? 1 : 0);
-    if (!valid || digits === 0 || digits > MAX_INT_DIGITS) return INVALID;
-    if (negative && n === 0) return INVALID;
+    if (!valid || digits === 0 || digits > MAX_INT_DIGITS) return NaN;
+    if (negative && n === 0) return NaN;
     return negative ? -n : n;
   }
 
   private readMultibulkHeader(): boolean {
     const n = this.readHeaderInt('ERR Protocol error: too big mbulk count string');
     if (n === INCOMPLETE) return false;
-    if (n === INVALID || n > this.limits.maxMultibulkArgs) {
+    if (Number.isNaN(n) || n > this.limits.maxMultibulkArgs) {
       throw new ProtocolError('ERR Protocol error: invalid multibulk length');
     }
     if (!this.authenticated && n > this.limits.maxUnauthenticatedArgs) {
@@ -248,7 +246,7 @@ export class RequestParser {
     }
     const n = this.readHeaderInt('ERR Protocol error: too big bulk count string');
     if (n === INCOMPLETE) return false;
-    if (n === INVALID || n < 0 || n > this.limits.maxBulkBytes) {
+    if (Number.isNaN(n) || n < 0 || n > this.limits.maxBulkBytes) {
       throw new ProtocolError('ERR Protocol error: invalid bulk length');
     }
     if (!this.authenticated && n > this.limits.maxUnauthenticatedBulkBytes) {
