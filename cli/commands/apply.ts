@@ -121,12 +121,12 @@ async function verify(ctx: CommandContext, session: Session, replicas: NodeSpec[
                 replicas: replicas.map((r) => r.name),
                 connect: (name) => session.connect(session.node(name)),
                 timeoutMs: ctx.options.verifyTimeoutMs,
-                onPoll: (poll, passes, problems) => {
-                  const failing = [...problems.entries()].filter(([, p]) => p.length > 0);
+                onPoll: (_poll, passes, problems) => {
+                  const failing = [...problems.values()].filter((p) => p.length > 0);
                   step.note(
                     failing.length === 0
-                      ? `poll ${poll}: all in sync (${passes} pass${passes === 1 ? '' : 'es'} in a row)`
-                      : `poll ${poll}: ${failing.map(([, p]) => p[0]).join('; ')}`,
+                      ? `in sync (${passes} of 2 consecutive checks)`
+                      : `waiting: ${failing.map((p) => p[0]).join('; ')}`,
                   );
                 },
                 diagnose: (name) => {

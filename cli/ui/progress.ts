@@ -126,6 +126,8 @@ class LineProgress implements Progress {
   async runStage(stage: Stage): Promise<JobResult[]> {
     const s = this.opts.style;
     this.line('', s.cyan(`== ${stage.title}`));
+    // A note repeated by a polling step is logged once, until it changes.
+    const lastNote = new Map<string, string>();
     return mapLimit(stage.jobs, stage.concurrency, (job) =>
       runJob(
         job,
@@ -138,7 +140,12 @@ class LineProgress implements Progress {
             ),
           fail: (step, e) => this.line(job.host, `${step.title}: ${s.red('FAILED')}: ${messageOf(e)}`),
         },
-        (step, m) => this.line(job.host, `${step.title}: ${m}`),
+        (step, m) => {
+          const key = `${job.host}\u0000${step.title}`;
+          if (lastNote.get(key) === m) return;
+          lastNote.set(key, m);
+          this.line(job.host, `${step.title}: ${m}`);
+        },
       ),
     );
   }

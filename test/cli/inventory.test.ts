@@ -381,3 +381,44 @@ test('--limit takes host and group names, and refuses unknown ones', () => {
   expect(resolveLimit(inv, ['g', 'c']).map((n) => n.name)).toEqual(['b', 'c']);
   expect(() => resolveLimit(inv, ['x'])).toThrow(/--limit x: no such host or group/);
 });
+
+describe('robustness', () => {
+  const example = readFileSync(path.join(REPO, 'inventories/example.yaml'), 'utf8');
+  const outcome = (text: string): string => {
+    try {
+      parseInventory(text, 'fuzz.yaml', { dir: '/tmp' });
+      return 'ok';
+    } catch (e) {
+      if (!(e instanceof InventoryError)) throw e;
+      for (const p of e.problems) {
+        expect(p.line).toBeGreaterThanOrEqual(1);
+        expect(p.column).toBeGreaterThanOrEqual(1);
+      }
+      return 'invalid';
+    }
+  };
+
+  test('every prefix of the example inventory loads or is refused with located problems, never a crash', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i <= example.length; i += 7) seen.add(outcome(example.slice(0, i)));
+    expect(outcome(example)).toBe('ok');
+    expect(seen.has('invalid')).toBe(true);
+  });
+
+  test('random mutations (bounded fuzz) are refused cleanly or accepted', () => {
+    let seed = 99;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const junk = [':', '-', ' ', '\n', '{', '}', '[', ']', '"', "'", '#', '&a', '*a', '!!str', '\t', 'x'];
+    for (let i = 0; i < 300; i++) {
+      let text = example;
+      for (let k = 0; k < 3; k++) {
+        const at = rand(text.length);
+        text =
+          rand(2) === 0
+            ? text.slice(0, at) + junk[rand(junk.length)] + text.slice(at)
+            : text.slice(0, at) + text.slice(at + 1 + rand(5));
+      }
+      expect(['ok', 'invalid']).toContain(outcome(text));
+    }
+  });
+});
