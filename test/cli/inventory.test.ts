@@ -3,7 +3,7 @@
  * every kind of bad input is reported with file:line:column, the path inside the inventory and what is wrong,
  * all problems at once.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError, UserError, type InventoryProblem } from '../../cli/errors';
@@ -196,10 +196,14 @@ describe('secrets', () => {
       'inv.yaml',
       { dir },
     );
-    const secrets = resolveSecrets(inv, defaultSecretReader({ PW_M: 'env-secret' }));
-    expect(secrets.get('m')).toMatchObject({ requirepass: 'env-secret', masterauth: 'env-secret' });
-    expect(secrets.get('r')).toMatchObject({ requirepass: 'file-secret', masterauth: 'env-secret' });
-    expect(secrets.get('lone')).toMatchObject({ requirepass: undefined, masterauth: undefined });
+    try {
+      const secrets = resolveSecrets(inv, defaultSecretReader({ PW_M: 'env-secret' }));
+      expect(secrets.get('m')).toMatchObject({ requirepass: 'env-secret', masterauth: 'env-secret' });
+      expect(secrets.get('r')).toMatchObject({ requirepass: 'file-secret', masterauth: 'env-secret' });
+      expect(secrets.get('lone')).toMatchObject({ requirepass: undefined, masterauth: undefined });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   test('a missing environment variable is bad input naming where it is referenced', () => {
     const inv = parseInventory(
