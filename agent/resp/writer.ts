@@ -218,14 +218,75 @@ export function formatDouble(n: number): string {
   if (n === -Infinity) return '-inf';
   if (Number.isNaN(n)) return 'nan';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
-  const exp = Number(n.toExponential(16).split('e')[1]);
+  if (Number.isInteger(n) && n < 1e16 && n > -1e16) return String(n);
+  const [digits, exp] = significantDigits(n);
+  const negative = n < 0;
   if (exp < -4 || exp >= 17) {
-    const [mantissa, e] = n.toExponential(16).split('e');
-    const sign = e[0] === '-' ? '-' : '+';
-    const digits = e.slice(1).padStart(2, '0');
-    return stripZeros(mantissa) + 'e' + sign + digits;
+    const mantissa = stripZeros(digits[0] + '.' + digits.slice(1));
+    return `${negative ? '-' : ''}${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   }
-  return stripZeros(n.toFixed(16 - exp));
+  // Fixed notation: 17 significant digits, then the zeros printf would not print.
+  let fixed: string;
+  if (exp >= 0) {
+    fixed = digits.slice(0, exp + 1) + '.' + digits.slice(exp + 1);
+  } else {
+    fixed = '0.' + '0'.repeat(-exp - 1) + digits;
+  }
+  return (negative ? '-' : '') + stripZeros(fixed);
+}
+
+/**
+ * The 17 significant decimal digits of |n| rounded as printf does (round half to even on the exact binary
+ * value), and the decimal exponent of the first one. JS's toExponential rounds ties away from zero, so the rare
+ * exact ties are redone with exact integer arithmetic.
+ */
+function significantDigits(n: number): [string, number] {
+  const abs = Math.abs(n);
+  const e = abs.toExponential(16);
+  const at = e.indexOf('e');
+  let digits = e[0] + e.slice(2, at);
+  let exp = Number(e.slice(at + 1));
+  const e18 = abs.toExponential(17);
+  if (e18[e18.indexOf('e') - 1] === '5') [digits, exp] = exactDigits(abs);
+  return [digits, exp];
+}
+
+/** Exact decimal expansion of a positive double, rounded half-even to 17 digits. */
+function exactDigits(x: number): [string, number] {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const rawExp = Number((bits >> 52n) & 0x7ffn);
+  let mantissa = bits & 0xfffffffffffffn;
+  let e2: number;
+  if (rawExp === 0) e2 = -1074;
+  else {
+    mantissa |= 1n << 52n;
+    e2 = rawExp - 1075;
+  }
+  // x = mantissa * 2^e2 = text * 10^-scale
+  let text: string;
+  let scale: number;
+  if (e2 >= 0) {
+    text = (mantissa << BigInt(e2)).toString();
+    scale = 0;
+  } else {
+    text = (mantissa * 5n ** BigInt(-e2)).toString();
+    scale = -e2;
+  }
+  const exp = text.length - 1 - scale;
+  if (text.length <= 17) return [text.padEnd(17, '0'), exp];
+  let head = BigInt(text.slice(0, 17));
+  const rest = text.slice(17);
+  const half = '5' + '0'.repeat(rest.length - 1);
+  if (rest > half || (rest === half && head % 2n === 1n)) head += 1n;
+  let digits = head.toString();
+  let outExp = exp;
+  if (digits.length > 17) {
+    digits = digits.slice(0, 17);
+    outExp++;
+  }
+  return [digits, outExp];
 }
 
 function stripZeros(s: string): string {
