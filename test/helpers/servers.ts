@@ -54,6 +54,8 @@ export interface StartOptions {
   /** Wait until PING answers PONG (default), or only until the port accepts connections. */
   waitForPong?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** requirepass of the server: the startup probe and connect() authenticate with it. */
+  password?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -108,7 +110,14 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   );
   const clients: Redis[] = [];
   const connect = (extra: RedisOptions = {}): Redis => {
-    const r = new Redis({ host: HOST, port, retryStrategy: () => null, maxRetriesPerRequest: 0, ...extra });
+    const r = new Redis({
+      host: HOST,
+      port,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      password: options.password,
+      ...extra,
+    });
     r.on('error', () => undefined);
     clients.push(r);
     return r;
@@ -140,7 +149,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     await waitFor(
       async () => {
         if (exited) throw new Error(`${kind} exited during startup`);
-        const probe = new Redis({ host: HOST, port, lazyConnect: true, retryStrategy: () => null });
+        const probe = new Redis({
+          host: HOST,
+          port,
+          lazyConnect: true,
+          retryStrategy: () => null,
+          password: options.password,
+        });
         probe.on('error', () => undefined);
         try {
           await probe.connect();
