@@ -82,12 +82,12 @@ export function replicationCommands(repl: Replication): CommandSpec[] {
     c.flush();
     if (isPsync) {
       if (repl.tryPartialResync(c, argv[1], offset)) {
-        repl.stats.syncPartialOk++;
+        server.stats.syncPartialOk++;
         return;
       }
-      if (argv[1] !== '?') repl.stats.syncPartialErr++;
+      if (argv[1] !== '?') server.stats.syncPartialErr++;
     }
-    repl.stats.syncFull++;
+    server.stats.syncFull++;
     const firstReplica = repl.peers.size === 0;
     const peer = repl.addPeer(c, !isPsync);
     if (firstReplica && repl.backlog === null) {

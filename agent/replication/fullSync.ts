@@ -77,6 +77,13 @@ export class FullSyncCoordinator {
     return this.server.clock.nowMs();
   }
 
+  /** Stream bytes held for replicas that are not online yet (shared between a job's replicas). */
+  get pendingBytes(): number {
+    let n = 0;
+    for (const job of this.jobs) n += job.pendingBytes;
+    return n;
+  }
+
   get inProgress(): boolean {
     return this.current !== null;
   }
@@ -205,8 +212,10 @@ export class FullSyncCoordinator {
       p.state = 'send-bulk';
       fanOut.add(p.socket);
     }
+    const counted = job.peers.size;
     const result = await fanOut.run();
     this.server.nowMs = this.now();
+    this.server.stats.netReplOutputBytes += result.bytes * counted;
     if (result.completed) {
       for (const p of [...job.peers]) {
         if (p.closed) continue;

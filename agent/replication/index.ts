@@ -12,12 +12,14 @@ import { replicationInfo } from './info';
 import { Replication, type ReplicationOptions } from './replication';
 
 export { Replication } from './replication';
-export type { ReplicationOptions, ReplicationStats } from './replication';
-export { replicationInfo, replicationStatsFields } from './info';
+export type { ReplicationOptions } from './replication';
+export { replicationInfo } from './info';
 export type { SnapshotSource, SnapshotRequest, SnapshotStream } from './snapshotSource';
 
 /** Replication's periodic work runs once per this many ms (Redis's replicationCron runs every second). */
 const REPLICATION_CRON_MS = 1000;
+/** Upper bound of the write pause a FAILOVER holds (setTimeout's limit is about 24.8 days). */
+const FAILOVER_PAUSE_BOUND_MS = 2_000_000_000;
 
 export function installReplication(server: Server, options: ReplicationOptions = {}): Replication {
   const repl = new Replication(server, options);
@@ -27,6 +29,13 @@ export function installReplication(server: Server, options: ReplicationOptions =
   server.infoSections.set('replication', () => replicationInfo(repl));
   server.clientClosedHooks.push((c) => repl.removePeer(c));
   server.config.onChange('repl-backlog-size', (v) => repl.backlog?.resize(Number(v)));
+  server.memoryOverheads.set('mem_replication_backlog', () => repl.backlog?.capacityBytes ?? 0);
+  server.memoryOverheads.set('mem_clients_slaves', () => repl.replicaBuffersBytes());
+  repl.failover.pauseWrites = (paused) => {
+    // The pause lasts until the failover ends (unpaused explicitly); the bound only keeps timers valid.
+    if (paused) server.pauseClients('write', server.clock.nowMs() + FAILOVER_PAUSE_BOUND_MS);
+    else server.unpauseClients();
+  };
 
   const configured = server.config.get('replicaof');
   if (configured !== '') {

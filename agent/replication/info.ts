@@ -1,7 +1,7 @@
 /**
  * INFO replication, field for field as Redis 7.0 prints it (names, order, and which fields appear in which
  * state), so monitoring written for Redis reads the agent unchanged. The sync counters of INFO stats
- * (sync_full, sync_partial_ok, sync_partial_err) are `replicationStatsFields()`, for the stats section.
+ * (sync_full, sync_partial_ok, sync_partial_err) live in server.stats, which the stats section prints.
  */
 import type { Replication } from './replication';
 
@@ -63,13 +63,4 @@ export function replicationInfo(repl: Replication): InfoFields {
   fields.push(['repl_backlog_first_byte_offset', backlog !== null ? backlog.firstByteOffset : 0]);
   fields.push(['repl_backlog_histlen', backlog !== null ? backlog.historyBytes : 0]);
   return fields;
-}
-
-/** The INFO stats fields owned by replication. */
-export function replicationStatsFields(repl: Replication): InfoFields {
-  return [
-    ['sync_full', repl.stats.syncFull],
-    ['sync_partial_ok', repl.stats.syncPartialOk],
-    ['sync_partial_err', repl.stats.syncPartialErr],
-  ];
 }

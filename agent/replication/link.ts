@@ -176,6 +176,7 @@ export class ReplicaLink {
       this.server.nowMs = this.server.clock.nowMs();
       this.lastIoMs = this.server.nowMs;
       this.server.stats.netInputBytes += chunk.length;
+      this.server.stats.netReplInputBytes += chunk.length;
       try {
         this.onData(chunk);
       } catch (err) {

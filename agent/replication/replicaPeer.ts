@@ -93,6 +93,7 @@ export class ReplicaPeer {
   /** Writes bytes straight to the socket, bypassing the (disabled) reply writer. */
   write(data: Buffer | string): void {
     if (this.client.closed) return;
+    this.client.server.stats.netReplOutputBytes += data.length;
     if (typeof data === 'string') this.socket.write(data, 'latin1');
     else this.socket.write(data);
   }

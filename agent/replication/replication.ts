@@ -32,12 +32,6 @@ export interface ReplicationOptions {
   connect?: (host: string, port: number) => Socket;
 }
 
-export interface ReplicationStats {
-  syncFull: number;
-  syncPartialOk: number;
-  syncPartialErr: number;
-}
-
 /** A WAIT in progress. */
 interface Waiter {
   client: Client;
@@ -61,7 +55,6 @@ export class Replication {
   readonly failover: Failover;
   /** The replica side, when this node follows a master. */
   link: ReplicaLink | null = null;
-  readonly stats: ReplicationStats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   /** Offset after the last write (excluding PINGs and GETACKs): what WAIT waits for. */
   lastWriteOffset = 0;
   /**
@@ -169,12 +162,19 @@ export class Replication {
       peer.out = [];
       if (peer.closed) continue;
       const socket = peer.socket;
-      if (out.length === 1) socket.write(out[0]);
-      else {
+      let bytes = 0;
+      if (out.length === 1) {
+        socket.write(out[0]);
+        bytes = out[0].length;
+      } else {
         socket.cork();
-        for (const b of out) socket.write(b);
+        for (const b of out) {
+          socket.write(b);
+          bytes += b.length;
+        }
         socket.uncork();
       }
+      this.server.stats.netReplOutputBytes += bytes;
       this.server.checkOutputLimits(peer.client, socket.writableLength);
     }
   }
@@ -421,6 +421,13 @@ export class Replication {
       w.client.reply.integer(acked);
       this.server.unblock(w.client, false);
     }
+  }
+
+  /** Memory the replicas' buffers hold: stream bytes pending for them plus their sockets' queues. */
+  replicaBuffersBytes(): number {
+    let n = this.fullSync.pendingBytes;
+    for (const peer of this.peers.values()) if (!peer.closed) n += peer.socket.writableLength;
+    return n;
   }
 
   /** Number of clients blocked in WAIT. */
