@@ -310,7 +310,8 @@ export class Server {
       const words = c.get('client-output-buffer-limit').split(' ');
       const table = new Map<ClientClass, [number, number, number]>();
       for (let k = 0; k + 3 < words.length; k += 4) {
-        table.set(words[k] as ClientClass, [
+        // CONFIG GET names the replica class "slave", as Redis does; clients call it 'replica'.
+        table.set((words[k] === 'slave' ? 'replica' : words[k]) as ClientClass, [
           Number(words[k + 1]),
           Number(words[k + 2]),
           Number(words[k + 3]),
