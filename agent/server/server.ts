@@ -623,8 +623,7 @@ export class Server {
     c.cmd = cmd;
     c.argv = argv;
     if (this.monitors.size > 0 || this.monitorHooks.length > 0) this.feedMonitors(c, cmd, argv);
-    const skipping = c.replyMode !== 'on';
-    if (skipping) c.reply.enabled = c.replyMode === 'skip-now' ? false : c.replyMode !== 'off';
+    if (c.replyMode !== 'on') c.reply.enabled = false;
     const started = performance.now();
     if (top)
       this.nowMs = this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + started;
@@ -640,7 +639,7 @@ export class Server {
     }
     const ms = performance.now() - started;
     const usec = ms * 1000;
-    if (skipping) this.afterReplyMode(c);
+    if (c.replyMode !== 'on') this.afterReplyMode(c);
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
     cmd.calls++;
     cmd.usec += usec;
@@ -665,10 +664,9 @@ export class Server {
     }
   }
 
-  /** CLIENT REPLY bookkeeping after a command: SKIP silences exactly the next command. */
+  /** CLIENT REPLY bookkeeping after a command: SKIP silences exactly the next command, OFF all of them. */
   private afterReplyMode(c: Client): void {
     if (c.replyMode === 'skip-now') c.replyMode = 'on';
-    else if (c.replyMode === 'skip' && c.cmd?.fullName !== 'client|reply') c.replyMode = 'on';
     else if (c.replyMode === 'skip') c.replyMode = 'skip-now';
     c.reply.enabled = c.replyMode === 'on';
   }
