@@ -55,12 +55,16 @@ export function parseNotifyFlags(text: string): number | null {
 /** The canonical form CONFIG GET shows (Redis's keyspaceEventsFlagsToString). */
 export function formatNotifyFlags(bits: number): string {
   let out = '';
-  if ((bits & ALL_CLASSES) === ALL_CLASSES) out += 'A';
-  else for (const [ch, bit] of CLASS_BITS) if (bits & bit) out += ch;
+  if ((bits & ALL_CLASSES) === ALL_CLASSES) {
+    out += 'A';
+  } else {
+    for (const [ch, bit] of CLASS_BITS) if (bits & bit) out += ch;
+    // Redis prints 'n' among the classes, and not at all after 'A'.
+    if (bits & NEW_KEY) out += 'n';
+  }
   if (bits & KEYSPACE) out += 'K';
   if (bits & KEYEVENT) out += 'E';
   if (bits & KEY_MISS) out += 'm';
-  if (bits & NEW_KEY) out += 'n';
   return out;
 }
 
