@@ -18,6 +18,8 @@ export type { SnapshotSource, SnapshotRequest, SnapshotStream } from './snapshot
 
 /** Replication's periodic work runs once per this many ms (Redis's replicationCron runs every second). */
 const REPLICATION_CRON_MS = 1000;
+/** A cron tick this late means our own event loop was blocked (a long command): timeouts wait a tick. */
+const STALL_MS = 1000;
 /** Upper bound of the write pause a FAILOVER holds (setTimeout's limit is about 24.8 days). */
 const FAILOVER_PAUSE_BOUND_MS = 2_000_000_000;
 
@@ -44,15 +46,20 @@ export function installReplication(server: Server, options: ReplicationOptions =
   }
 
   let lastCronMs = 0;
+  let lastTickMs = server.nowMs;
   server.cronHooks.push(() => {
+    const now = server.nowMs;
+    // After a stall of our own event loop, input may be waiting unread: judge timeouts on the next tick.
+    const stalled = now - lastTickMs > STALL_MS;
+    lastTickMs = now;
     const link = repl.link;
     if (link !== null && link.state === 'none' && !server.loading) link.start();
-    link?.cron();
+    link?.cron(stalled);
     repl.fullSync.maybeStart();
     repl.failover.update();
-    if (server.nowMs - lastCronMs >= REPLICATION_CRON_MS) {
-      lastCronMs = server.nowMs;
-      repl.cron();
+    if (now - lastCronMs >= REPLICATION_CRON_MS) {
+      lastCronMs = now;
+      repl.cron(stalled);
     }
   });
   return repl;

@@ -238,10 +238,14 @@ export class ReplicaLink {
     this.send(['REPLCONF', 'ACK', String(this.appliedOffset)]);
   }
 
-  /** Called about once per second. */
-  cron(): void {
+  /** Called every server cron tick; `stalled`: our own loop was blocked, so silence proves nothing yet. */
+  cron(stalled = false): void {
     const now = this.server.clock.nowMs();
     const timeoutMs = this.server.config.getInt('repl-timeout') * 1000;
+    if (stalled) {
+      if (this.state === 'connected' && now - this.lastAckMs >= 1000) this.sendAck();
+      return;
+    }
     if (HANDSHAKE_STATES.includes(this.state) && now - this.stateSinceMs > timeoutMs) {
       this.fail('Timeout connecting to the MASTER...');
     } else if (this.state === 'transfer' && now - this.lastIoMs > timeoutMs) {

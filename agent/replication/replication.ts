@@ -437,11 +437,11 @@ export class Replication {
 
   // ---------------------------------------------------------------- periodic work
 
-  /** Called about once per second. */
-  cron(): void {
+  /** Called about once per second; `stalled`: our own loop was blocked, so ACKs may be waiting unread. */
+  cron(stalled = false): void {
     const now = this.server.nowMs;
     const config = this.server.config;
-    const timeoutMs = config.getInt('repl-timeout') * 1000;
+    const timeoutMs = stalled ? Infinity : config.getInt('repl-timeout') * 1000;
     for (const peer of [...this.peers.values()]) {
       if (peer.state === 'online' && !peer.preSync && now - peer.ackTimeMs > timeoutMs) {
         this.dropPeer(peer, 'Disconnecting timedout replica (streaming sync)');

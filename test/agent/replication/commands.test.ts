@@ -3,9 +3,10 @@
  * and PSYNC errors compared with real redis-server, admission errors (READONLY, NOREPLICAS), CONFIG REWRITE
  * persisting a runtime REPLICAOF, PSYNC2 (siblings continue partially with a promoted replica), and FAILOVER.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { rawExchange, startServer, type TestServer } from '../../helpers/servers';
+import { freePort, rawExchange, startServer, type TestServer } from '../../helpers/servers';
 import { waitFor } from '../../helpers/waitFor';
 import {
   digest,
@@ -91,9 +92,12 @@ describe('replica behaviour', () => {
   let master: TestServer | undefined;
   let replica: TestServer | undefined;
   let other: TestServer | undefined;
+  let cleanup: string[] = [];
   afterEach(async () => {
     await stopAll([other, replica, master]);
     other = replica = master = undefined;
+    for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+    cleanup = [];
   });
 
   it('REPLICAOF at runtime, ROLE on both sides, READONLY, REPLICAOF NO ONE keeps the data', async () => {
@@ -132,10 +136,9 @@ describe('replica behaviour', () => {
   it('CONFIG REWRITE persists a runtime REPLICAOF so a restart follows the same master', async () => {
     master = await startNode('agent');
     await master.client.set('k', 'v');
-    const first = await startNode('agent');
-    const dir = first.dir;
-    const port = first.port;
-    await first.stop();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'test-repl-'));
+    cleanup.push(dir);
+    const port = await freePort();
     const configFile = path.join(dir, 'agent.conf');
     writeFileSync(configFile, `# my replica\nport ${port}\ndir ${dir}\nsave ""\n`);
     replica = await startServer({ kind: 'agent', configFile, dir, port });

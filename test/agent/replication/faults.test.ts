@@ -10,9 +10,11 @@
  * - a replica that cannot keep up overruns client-output-buffer-limit: the master drops it (never growing
  *   itself) and the replica recovers.
  */
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { startServer, type TestServer } from '../../helpers/servers';
+import { freePort, startServer, type TestServer } from '../../helpers/servers';
 import { startFaultProxy, type FaultProxy } from '../../helpers/faultProxy';
 import { waitFor } from '../../helpers/waitFor';
 import {
@@ -35,36 +37,49 @@ async function stats(node: TestServer): Promise<{ full: number; ok: number; err:
   return { full: Number(s.sync_full), ok: Number(s.sync_partial_ok), err: Number(s.sync_partial_err) };
 }
 
-/** Writes `count` keys of `bytes` each and returns their names. */
-async function writeBlob(node: TestServer, prefix: string, count: number, bytes: number): Promise<string[]> {
-  const keys: string[] = [];
-  const p = node.client.pipeline();
-  for (let i = 0; i < count; i++) {
-    keys.push(`${prefix}:${i}`);
-    p.set(`${prefix}:${i}`, String(i % 10).repeat(bytes));
+/** A value of `bytes` hex characters that LZF cannot shrink, determined by the key. */
+function blobValue(key: string, bytes: number): string {
+  let out = '';
+  let block = createHash('sha256').update(key).digest();
+  while (out.length < bytes) {
+    out += block.toString('hex');
+    block = createHash('sha256').update(block).digest();
   }
+  return out.slice(0, bytes);
+}
+
+/** Writes `count` incompressible keys of `bytes` each. */
+async function writeBlob(node: TestServer, prefix: string, count: number, bytes: number): Promise<void> {
+  const p = node.client.pipeline();
+  for (let i = 0; i < count; i++) p.set(`${prefix}:${i}`, blobValue(`${prefix}:${i}`, bytes));
   await p.exec();
-  return keys;
 }
 
 describe('replication faults', () => {
   let master: TestServer | undefined;
   let replica: TestServer | undefined;
   let proxy: FaultProxy | undefined;
+  /** Directories that outlive one process (restarts); removed after each test. */
+  let dirs: string[] = [];
+  const keptDir = (): string => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'test-repl-'));
+    dirs.push(d);
+    return d;
+  };
   afterEach(async () => {
     await proxy?.close();
     proxy = undefined;
     await stopAll([replica, master]);
     replica = master = undefined;
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    dirs = [];
   });
 
   it('a replica killed with SIGKILL and restarted from its config file resynchronizes', async () => {
     master = await startNode('agent');
     await mixedWrites(master.client, 2000, 31);
-    const first = await startReplica('agent', master);
-    const dir = first.dir;
-    const port = first.port;
-    await first.stop();
+    const dir = keptDir();
+    const port = await freePort();
     const configFile = path.join(dir, 'replica.conf');
     writeFileSync(
       configFile,
@@ -117,7 +132,7 @@ describe('replication faults', () => {
     await waitConverged(master, [replica]);
     const s2 = await stats(master);
     expect(s2).toEqual({ full: s1.full + 1, ok: s1.ok, err: s1.err + 1 });
-    expect(await replica.client.get('long:199')).toBe('9'.repeat(1000));
+    expect(await replica.client.get('long:199')).toBe(blobValue('long:199', 1000));
     expect(countLog(master, /for lack of backlog/)).toBe(1);
   });
 
@@ -143,8 +158,8 @@ describe('replication faults', () => {
   });
 
   it('the master restarted with persistence on: replicas resynchronize and keep every acknowledged write', async () => {
-    master = await startNode('agent', ['--save', '3600 1']);
-    const masterDir = master.dir;
+    const masterDir = keptDir();
+    master = await startNode('agent', ['--save', '3600 1'], { dir: masterDir });
     const masterPort = master.port;
     replica = await startReplica('agent', master);
     await mixedWrites(master.client, 2000, 61);
@@ -217,6 +232,6 @@ describe('replication faults', () => {
     proxy.cut();
     proxy.stall(false);
     await waitConverged(master, [replica], 30_000);
-    expect(await replica.client.get('flood7:199')).toBe('9'.repeat(10_000));
+    expect(await replica.client.get('flood7:199')).toBe(blobValue('flood7:199', 10_000));
   });
 });

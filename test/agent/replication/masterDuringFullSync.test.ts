@@ -16,7 +16,7 @@ describe('master during a full sync', () => {
 
   it('answers reads and writes throughout, and the replica ends with every acknowledged write', async () => {
     master = await startNode('agent');
-    const KEYS = 200_000;
+    const KEYS = 100_000;
     for (let start = 0; start < KEYS; start += 10_000) {
       const args: string[] = [];
       for (let i = start; i < start + 10_000; i++) args.push(`bulk:${i}`, 'x'.repeat(100));
