@@ -151,10 +151,11 @@ export class Config {
     return d !== undefined && this.seenInLoad.has(d.name);
   }
 
-  /** Every (name, value) pair, aliases included (CONFIG GET lists them too, as Redis does). */
+  /** Every (name, value) pair, aliases included (CONFIG GET lists them too, as Redis does), hidden ones excepted. */
   entries(): Array<[string, string]> {
     const out: Array<[string, string]> = [];
     for (const d of this.directives) {
+      if (d.hidden) continue;
       const v = this.values.get(d.name)!;
       out.push([d.name, v]);
       for (const a of d.aliases ?? []) out.push([a, v]);

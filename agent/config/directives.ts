@@ -38,6 +38,8 @@ export interface Directive {
   repeatable?: boolean;
   /** A secret: never logged, and CONFIG REWRITE writes it only to the config file itself. */
   sensitive?: boolean;
+  /** Redis's HIDDEN_CONFIG (test knobs): left out of CONFIG GET patterns, still readable and settable by name. */
+  hidden?: boolean;
   /** For 'special': turns the raw arguments into the canonical value, or returns an error message. */
   normalize?: (args: string[], current: string) => string | { error: string };
 }
@@ -295,6 +297,9 @@ export const DIRECTIVES: Directive[] = [
   b('aof-timestamp-enabled', 'no'),
   b('aof-disable-auto-gc', 'no'),
   b('rdb-save-incremental-fsync', 'yes'),
+  // Test knobs of Redis 7.0 (hidden configs): delay per key in microseconds while saving / loading.
+  i('rdb-key-save-delay', 0, INT_MIN, INT_MAX, true, { hidden: true }),
+  i('key-load-delay', 0, INT_MIN, INT_MAX, true, { hidden: true }),
   b('aof-rewrite-incremental-fsync', 'yes'),
   // Replication
   {
