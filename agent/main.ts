@@ -9,6 +9,7 @@
 import { registerCoreCommands } from './commands/index';
 import { Config, parseCommandLine } from './config/config';
 import { AgentError } from './errors';
+import { installPersistence } from './persistence/install';
 import { installReplication } from './replication/index';
 import { detach, isDaemonChild, removePidFile, reportToParent, writePidFile } from './server/daemon';
 import { AGENT_VERSION, REDIS_COMPAT_VERSION, Server, type ShutdownOptions } from './server/server';
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<void> {
       `Could not create server TCP listening socket *:${config.get('port')}: ${e.message}`,
     );
   }
+  await installPersistence(server);
   server.log.notice('Ready to accept connections tcp');
   reportToParent({ ready: true });
   installSignalHandlers(server);

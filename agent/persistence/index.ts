@@ -1,6 +1,7 @@
 /**
- * Public surface of the persistence codec: the RDB reader and writer, DUMP/RESTORE payloads, the value model and the
- * errors. Everything else in this folder is an implementation detail of these.
+ * Public surface of persistence: the codec (RDB reader and writer, DUMP/RESTORE payloads, the value model, the
+ * errors) and the keyspace side (fork-less snapshots, dump and AOF files, installPersistence). Everything else in
+ * this folder is an implementation detail of these.
  */
 
 export type { RdbEntry, RdbValue, RdbValueType } from './model';
@@ -36,3 +37,13 @@ export type { RdbEncodingLimits } from './rdbValueWriter';
 export { encodeDumpPayload, decodeDumpPayload } from './dumpPayload';
 export type { DumpEncodeOptions, DumpDecodeOptions, DecodedDump } from './dumpPayload';
 export { Crc64, crc64 } from './crc64';
+
+// The keyspace side: snapshots, files, the AOF and the server integration.
+export { valueToRdb, rdbToValue } from './keyspaceAdapter';
+export { KeyspaceSnapshot, SnapshotRegistry } from './snapshot';
+export type { SnapshotStats, SnapshotOptions } from './snapshot';
+export { RdbSnapshotStream, SnapshotChunkStream } from './rdbSnapshot';
+export type { RdbSnapshotOptions } from './rdbSnapshot';
+export { Persistence, snapshotRegistryOf, MISCONF_RDB } from './persistence';
+export type { ReplicationSaveInfo } from './persistence';
+export { installPersistence, persistenceOf, forkLessSnapshot } from './install';

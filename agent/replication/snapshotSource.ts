@@ -16,7 +16,7 @@
  * `defaultSnapshotSource`.
  */
 import type { Server } from '../server/server';
-import { RdbEncoder, DEFAULT_CHUNK_BYTES, type RdbDbSize } from '../persistence';
+import { RdbEncoder, DEFAULT_CHUNK_BYTES, forkLessSnapshot, type RdbDbSize } from '../persistence';
 import { databaseEntries } from './keyspaceRdb';
 
 export interface SnapshotRequest {
@@ -75,4 +75,4 @@ export function interimBlockingSnapshot(server: Server, request: SnapshotRequest
 const EMPTY = Buffer.alloc(0);
 
 /** The snapshot source full syncs use. */
-export const defaultSnapshotSource: SnapshotSource = interimBlockingSnapshot;
+export const defaultSnapshotSource: SnapshotSource = forkLessSnapshot;

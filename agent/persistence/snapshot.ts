@@ -1,0 +1,379 @@
+/**
+ * The fork-less point-in-time snapshot: the keyspace as it was at one instant (the *cut*), produced in small slices
+ * while clients keep reading and writing.
+ *
+ * Redis gets this from fork() and copy-on-write pages; Node has no fork. The design here is Dragonfly's idea
+ * ("serialize an entry before its first change after the cut") adapted to what a JS Map offers:
+ *
+ * 1. The cut is O(number of databases): for each non-empty database we keep references to its `dict` and
+ *    `expires` Maps and their sizes. Nothing is copied. Everything else happens lazily.
+ * 2. Databases are identified by their Map objects, not their numbers: FLUSHDB/FLUSHALL (and a replica's full
+ *    sync) give a database *new* Maps, so the Maps of the cut are simply never changed again and the walk goes
+ *    on over them (releasing each entry as it is written); SWAPDB moves Maps between numbers, and the hook finds
+ *    the right cut by Map identity. So `beforeReplaceAll` needs no work at all, and the image keeps the numbers
+ *    the databases had at the cut.
+ * 3. Every key change goes through `beforeMutate(db, key)` first (keyspace/database.ts's invariant). The first
+ *    time a key of the cut is about to change, the snapshot takes its value *as it is now*, which is still its
+ *    value at the cut: either it writes it out at once, or it keeps a copy (a *pre-image*) to write when the walk
+ *    gets there. A key that did not exist yet is remembered as created-after-the-cut and never written. A deleted
+ *    key's pre-image is written with its old value. Strings are immutable, so a pre-image of a string is a
+ *    reference; a collection is copied element by element (the elements themselves are shared) because commands
+ *    change collections in place (LPUSH).
+ * 4. The walk needs to know, for a key about to change, whether it has already written it (then nothing is
+ *    needed) or not. A JS Map has no positions to compare, and a "visited" Set of every key would cost memory
+ *    proportional to the dataset. So a database of n keys is walked in P = ceil(n / keysPerPass) passes; a key
+ *    belongs to the pass `hash(key) mod P`, and a pass iterates the live Map, writing only its own keys. The
+ *    visited Set then holds at most one pass's keys (about keysPerPass), and is dropped after the pass:
+ *      pass(key) < current pass  -> already written, nothing to do;
+ *      pass(key) = current pass  -> written iff in the visited Set; if not, write it now (before the change);
+ *      pass(key) > current pass  -> keep its pre-image (or the created-after-the-cut mark) for its pass, whose
+ *                                   first step writes the pre-images and marks them visited.
+ *    A key deleted and re-created during its pass comes back at the end of the Map's order: the visited Set (or
+ *    the created mark) keeps it from being written twice.
+ *
+ * Costs: the cut is instant; each slice does a bounded amount of work (the driver gives a time and byte budget);
+ * the extra memory is the pre-images and marks of keys changed during the snapshot (proportional to what is
+ * written meanwhile), the visited Set of one pass (bounded by keysPerPass) and whatever the consumer has not
+ * pulled yet. The walk iterates each database P times, hashing keys (cheap next to encoding them).
+ * Limits: one value is encoded in one go, so a single huge collection costs one slice proportional to its size
+ * (Redis's DUMP of it costs the same). Access metadata (IDLE/FREQ, written only under LRU/LFU eviction policies)
+ * is read when the key is written, not frozen at the cut, because reads update it without any hook.
+ *
+ * Several snapshots may run at once (a BGSAVE and a replica's full sync); each is independent, and the registry
+ * forwards the keyspace's hooks to all of them. The entries go to a sink (the RDB encoder in rdbSnapshot.ts, the
+ * AOF rewrite's command writer), so the same walk serves files, sockets and fan-out.
+ */
+import type { Database, Keyspace, Value } from '../keyspace/database';
+import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
+import type { RdbEntry } from './model';
+
+/** Keys a pass may visit: bounds the visited Set (about 40 bytes per key). */
+export const DEFAULT_KEYS_PER_PASS = 256 * 1024;
+
+/** Created after the cut: never part of the image. */
+const CREATED = null;
+type PreImage = RdbEntry | typeof CREATED;
+
+/** Rough bytes of bookkeeping per remembered key (a Map entry and the mark). */
+const MARK_BYTES = 48;
+/** Rough bytes per key of a pass's visited Set. */
+const VISITED_BYTES = 32;
+
+export interface SnapshotOptions {
+  /** Which access metadata entries carry (IDLE/FREQ), as the eviction policy decides. */
+  accessMode?: AccessMode;
+  /** The clock for access metadata. */
+  nowMs?: () => number;
+  /** Keys per pass over a database (see the design above). */
+  keysPerPass?: number;
+}
+
+/** Where entries go, in image order. Must not throw for valid entries. */
+export type EntrySink = (entry: RdbEntry) => void;
+
+/** One database as it was at the cut. */
+interface DbCut {
+  readonly dbId: number;
+  readonly dict: Map<string, Value>;
+  readonly expires: Map<string, number>;
+  readonly access: Map<string, number>;
+  readonly keyCount: number;
+  readonly expiresCount: number;
+  readonly passes: number;
+  /** Pass being walked (passes when finished). */
+  pass: number;
+  /** Keys of the current pass already written (or never to be); null before the pass has started. */
+  visited: Set<string> | null;
+  /** Pre-images of keys of passes not started yet, per pass. */
+  readonly preImages: Array<Map<string, PreImage> | null>;
+  /** Pre-images being written at the start of the current pass. */
+  pending: Iterator<PreImage> | null;
+  iter: Iterator<[string, Value]> | null;
+  /** The Maps no longer belong to any database (flushed): entries are released as they are written. */
+  detached: boolean;
+}
+
+export interface SnapshotStats {
+  keysTotal: number;
+  keysWritten: number;
+  /** Keys written from the hook or from pre-images (they changed during the snapshot). */
+  keysChangedDuringSnapshot: number;
+  /** Estimated bytes held because of writes during the snapshot, now and at most. */
+  extraBytes: number;
+  peakExtraBytes: number;
+}
+
+/** Which pass a key belongs to: FNV-1a over the key (its ends for long keys). */
+export function passOf(key: string, passes: number): number {
+  if (passes === 1) return 0;
+  let h = 0x811c9dc5;
+  const n = key.length;
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  } else {
+    for (let i = 0; i < 32; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    for (let i = n - 32; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ n, 0x01000193);
+  }
+  return (h >>> 0) % passes;
+}
+
+/** Estimated bytes of a pre-image. */
+function entryBytes(e: RdbEntry): number {
+  const v = e.value;
+  const n = MARK_BYTES + e.key.length;
+  switch (v.type) {
+    case 'string':
+      return n + 16 + v.value.length; // the old string stays alive while the live value moves on
+    case 'list':
+      return n + 8 * v.items.length;
+    case 'set':
+      return n + 8 * v.members.length;
+    case 'hash':
+    case 'zset':
+      return n + 40 * v.entries.length;
+  }
+}
+
+/**
+ * Forwards the keyspace's hooks to the running snapshots. One per server (or per test keyspace): connect
+ * `beforeMutate`/`beforeReplaceAll` to the keyspace's hooks once.
+ */
+export class SnapshotRegistry {
+  private readonly running = new Set<KeyspaceSnapshot>();
+  private list: KeyspaceSnapshot[] = [];
+
+  readonly beforeMutate = (db: Database, key: string): void => {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) list[i].beforeMutate(db, key);
+  };
+
+  readonly beforeReplaceAll = (db: Database): void => {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) list[i].beforeReplaceAll(db);
+  };
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  /** Extra bytes held by all running snapshots now. */
+  get extraBytes(): number {
+    let n = 0;
+    for (const s of this.running) n += s.stats.extraBytes;
+    return n;
+  }
+
+  add(s: KeyspaceSnapshot): void {
+    this.running.add(s);
+    this.list = [...this.running];
+  }
+
+  remove(s: KeyspaceSnapshot): void {
+    if (this.running.delete(s)) this.list = [...this.running];
+  }
+}
+
+export class KeyspaceSnapshot {
+  readonly stats: SnapshotStats = {
+    keysTotal: 0,
+    keysWritten: 0,
+    keysChangedDuringSnapshot: 0,
+    extraBytes: 0,
+    peakExtraBytes: 0,
+  };
+  /** Sizes of the databases at the cut (RESIZEDB hints), by database number. */
+  readonly dbSizes = new Map<number, { keyCount: number; expiresCount: number }>();
+  private readonly cuts: DbCut[] = [];
+  private readonly byDict = new Map<Map<string, Value>, DbCut>();
+  private current = 0;
+  private finished = false;
+  private readonly accessMode: AccessMode;
+  private readonly nowMs: () => number;
+
+  /** Takes the cut now (synchronously) and starts receiving the keyspace's hooks. */
+  constructor(
+    private readonly keyspace: Keyspace,
+    private readonly registry: SnapshotRegistry,
+    private readonly sink: EntrySink,
+    options: SnapshotOptions = {},
+  ) {
+    this.accessMode = options.accessMode ?? 'none';
+    this.nowMs = options.nowMs ?? Date.now;
+    const keysPerPass = Math.max(1, options.keysPerPass ?? DEFAULT_KEYS_PER_PASS);
+    for (const db of keyspace.dbs) {
+      const keyCount = db.dict.size;
+      if (keyCount === 0) continue;
+      const passes = Math.max(1, Math.ceil(keyCount / keysPerPass));
+      const cut: DbCut = {
+        dbId: db.id,
+        dict: db.dict,
+        expires: db.expires,
+        access: db.access,
+        keyCount,
+        expiresCount: db.expires.size,
+        passes,
+        pass: 0,
+        visited: null,
+        preImages: new Array<Map<string, PreImage> | null>(passes).fill(null),
+        pending: null,
+        iter: null,
+        detached: false,
+      };
+      this.cuts.push(cut);
+      this.byDict.set(db.dict, cut);
+      this.dbSizes.set(db.id, { keyCount, expiresCount: cut.expiresCount });
+      this.stats.keysTotal += keyCount;
+    }
+    if (this.cuts.length === 0) this.finished = true;
+    else registry.add(this);
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Stops the snapshot and releases what it holds; no more entries are produced. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.release();
+  }
+
+  /**
+   * Writes entries from the walk until `shouldStop()` says so (checked every few keys) or the image is complete.
+   * Returns true when the image is complete.
+   */
+  step(shouldStop: () => boolean, checkEvery = 32): boolean {
+    let sinceCheck = 0;
+    while (!this.finished) {
+      const cut = this.cuts[this.current];
+      if (cut.visited === null) this.startPass(cut);
+      if (cut.pending !== null) {
+        const r = cut.pending.next();
+        if (r.done) cut.pending = null;
+        else if (r.value !== CREATED) this.writePreImage(r.value);
+        else this.addExtra(-MARK_BYTES);
+      } else {
+        const r = cut.iter!.next();
+        if (r.done) this.endPass(cut);
+        else this.visit(cut, r.value[0], r.value[1]);
+      }
+      if (++sinceCheck >= checkEvery) {
+        sinceCheck = 0;
+        if (shouldStop()) break;
+      }
+    }
+    return this.finished;
+  }
+
+  private startPass(cut: DbCut): void {
+    if (!cut.detached && !this.keyspace.dbs.some((db) => db.dict === cut.dict)) cut.detached = true;
+    const visited = new Set<string>();
+    const pre = cut.preImages[cut.pass];
+    cut.preImages[cut.pass] = null;
+    if (pre !== null) {
+      // Marked visited at once: until their pre-image is written, a change of these keys must not write them.
+      for (const key of pre.keys()) visited.add(key);
+      this.addExtra(VISITED_BYTES * pre.size);
+      cut.pending = pre.values();
+    }
+    cut.visited = visited;
+    cut.iter = cut.dict.entries();
+  }
+
+  private endPass(cut: DbCut): void {
+    this.addExtra(-VISITED_BYTES * cut.visited!.size);
+    cut.visited = null;
+    cut.iter = null;
+    cut.pass++;
+    if (cut.pass < cut.passes) return;
+    this.byDict.delete(cut.dict);
+    this.current++;
+    if (this.current === this.cuts.length) {
+      this.finished = true;
+      this.release();
+    }
+  }
+
+  private visit(cut: DbCut, key: string, value: Value): void {
+    if (cut.passes > 1 && passOf(key, cut.passes) !== cut.pass) return;
+    const visited = cut.visited!;
+    if (visited.has(key)) return;
+    visited.add(key);
+    this.addExtra(VISITED_BYTES);
+    this.sink(this.entry(cut, key, value));
+    this.stats.keysWritten++;
+    if (cut.detached) {
+      cut.dict.delete(key);
+      cut.expires.delete(key);
+    }
+  }
+
+  private writePreImage(e: RdbEntry): void {
+    this.addExtra(-entryBytes(e));
+    this.sink(e);
+    this.stats.keysWritten++;
+  }
+
+  private entry(cut: DbCut, key: string, value: Value): RdbEntry {
+    const at = cut.expiresCount > 0 || cut.expires.size > 0 ? cut.expires.get(key) : undefined;
+    const e: RdbEntry = { db: cut.dbId, key, value: valueToRdb(value), expireAtMs: at ?? null };
+    if (this.accessMode !== 'none') addAccessMetadata(e, cut.access.get(key), this.accessMode, this.nowMs());
+    return e;
+  }
+
+  /** The keyspace hook: `key` of `db` is about to change. */
+  beforeMutate(db: Database, key: string): void {
+    const cut = this.byDict.get(db.dict);
+    if (cut === undefined) return;
+    const pass = passOf(key, cut.passes);
+    if (pass < cut.pass) return;
+    const started = this.cuts[this.current] === cut;
+    if (started && pass === cut.pass && cut.visited !== null) {
+      const visited = cut.visited;
+      if (visited.has(key)) return;
+      visited.add(key);
+      this.addExtra(VISITED_BYTES);
+      const value = cut.dict.get(key);
+      if (value === undefined) return; // created after the cut
+      this.stats.keysChangedDuringSnapshot++;
+      this.stats.keysWritten++;
+      this.sink(this.entry(cut, key, value));
+      return;
+    }
+    let pre = cut.preImages[pass];
+    if (pre === null) pre = cut.preImages[pass] = new Map();
+    if (pre.has(key)) return;
+    const value = cut.dict.get(key);
+    if (value === undefined) {
+      pre.set(key, CREATED);
+      this.addExtra(MARK_BYTES);
+      return;
+    }
+    const e = this.entry(cut, key, value);
+    pre.set(key, e);
+    this.stats.keysChangedDuringSnapshot++;
+    this.addExtra(entryBytes(e));
+  }
+
+  /**
+   * The keyspace hook: `db` is about to be emptied, swapped or replaced. Nothing to do (see the design): the
+   * Maps of the cut stay as they are, wherever they go. Whether they still belong to a database is checked when
+   * a pass starts.
+   */
+  beforeReplaceAll(_db: Database): void {}
+
+  private addExtra(bytes: number): void {
+    const s = this.stats;
+    s.extraBytes += bytes;
+    if (s.extraBytes > s.peakExtraBytes) s.peakExtraBytes = s.extraBytes;
+  }
+
+  private release(): void {
+    this.registry.remove(this);
+    this.byDict.clear();
+    this.cuts.length = 0;
+    this.stats.extraBytes = 0;
+  }
+}
