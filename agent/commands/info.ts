@@ -109,6 +109,7 @@ export function installInfoSections(server: Server): void {
   s.set('cpu', () => cpuSection());
   s.set('modules', () => []);
   s.set('commandstats', () => commandStatsSection(server));
+  s.set('latencystats', () => latencyStatsSection(server));
   s.set('errorstats', () =>
     [...server.errorCounts].map(([kind, n]): [string, string] => [`errorstat_${kind}`, `count=${n}`]),
   );
@@ -329,6 +330,38 @@ export function commandStatsSection(server: Server): InfoFields {
         `calls=${cmd.calls},usec=${usec},usec_per_call=${perCall},rejected_calls=${cmd.rejectedCalls},` +
           `failed_calls=${cmd.failedCalls}`,
       ]);
+    }
+    if (cmd.subcommands) for (const sub of cmd.subcommands.values()) visit(sub);
+  };
+  for (const cmd of server.commands.commands.values()) visit(cmd);
+  return out;
+}
+
+/** The upper bound in microseconds of each histogram bucket at a percentile (INFO latencystats). */
+export function percentileUsec(buckets: Uint32Array, percentile: number): number {
+  let total = 0;
+  for (const n of buckets) total += n;
+  const target = Math.max(1, Math.ceil((percentile / 100) * total));
+  let seen = 0;
+  for (let b = 0; b < buckets.length; b++) {
+    seen += buckets[b];
+    if (seen >= target) return 2 ** b;
+  }
+  return 2 ** (buckets.length - 1);
+}
+
+function latencyStatsSection(server: Server): InfoFields {
+  const percentiles = server.config
+    .get('latency-tracking-info-percentiles')
+    .split(' ')
+    .filter(Boolean)
+    .map(Number);
+  const out: InfoFields = [];
+  const visit = (cmd: Command) => {
+    const buckets = cmd.latencyBuckets;
+    if (buckets !== undefined && cmd.calls > 0) {
+      const parts = percentiles.map((p) => `p${p}=${percentileUsec(buckets, p).toFixed(3)}`);
+      out.push([`latency_percentiles_usec_${cmd.fullName}`, parts.join(',')]);
     }
     if (cmd.subcommands) for (const sub of cmd.subcommands.values()) visit(sub);
   };

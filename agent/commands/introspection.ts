@@ -7,7 +7,7 @@
  * derived from (first, last, step) as one index/range spec. ACL categories come from the entry, or are derived
  * from its flags and group when it declares none.
  */
-import { ReplyError } from '../errors';
+import { ReplyError, unknownSubcommand } from '../errors';
 import type { Client } from '../server/client';
 import { commandKeys } from '../server/server';
 import { globMatch } from '../keyspace/glob';
@@ -17,8 +17,42 @@ import { F, cmd, type Command, type CommandFlag, type CommandSpec } from './tabl
 /** Flags COMMAND does not show (internal or not reported by Redis 7.0). */
 const HIDDEN_FLAGS = new Set<CommandFlag>(['protected', 'may_replicate']);
 
-/** The ACL categories of a command, without '@'. */
+/** Redis's ACL category table order, which COMMAND INFO follows. */
+const CATEGORY_ORDER = [
+  'keyspace',
+  'read',
+  'write',
+  'set',
+  'sortedset',
+  'list',
+  'hash',
+  'string',
+  'bitmap',
+  'hyperloglog',
+  'geo',
+  'stream',
+  'pubsub',
+  'admin',
+  'fast',
+  'slow',
+  'blocking',
+  'dangerous',
+  'connection',
+  'transaction',
+  'scripting',
+];
+
+function categoryRank(cat: string): number {
+  const at = CATEGORY_ORDER.indexOf(cat);
+  return at < 0 ? CATEGORY_ORDER.length : at;
+}
+
+/** The ACL categories of a command, without '@', in Redis's order. */
 export function categoriesOf(cmd: Command): string[] {
+  return [...declaredCategories(cmd)].sort((a, b) => categoryRank(a) - categoryRank(b));
+}
+
+function declaredCategories(cmd: Command): string[] {
   const spec = cmd.spec;
   if (spec.categories) return spec.categories;
   const bits = cmd.bits;
@@ -57,6 +91,11 @@ function replyInfo(c: Client, cmd: Command): void {
   for (const sub of subs) replyInfo(c, sub);
 }
 
+/** Key-spec flags: writes update their keys, reads access them (Redis refines this per command). */
+function keySpecFlags(cmd: Command): string[] {
+  return cmd.bits & F.write ? ['RW', 'update'] : ['RO', 'access'];
+}
+
 function replyKeySpecs(c: Client, cmd: Command): void {
   const r = c.reply;
   const { firstKey, lastKey, step } = cmd.spec;
@@ -64,8 +103,7 @@ function replyKeySpecs(c: Client, cmd: Command): void {
     r.array(0);
     return;
   }
-  const bits = cmd.bits;
-  const flags = bits & F.write ? ['RW', 'UPDATE'] : ['RO', 'ACCESS'];
+  const flags = keySpecFlags(cmd);
   r.array(1);
   r.map(3);
   r.bulk('flags');
@@ -120,19 +158,20 @@ function all(c: Client): Command[] {
   return [...c.server.commands.commands.values()];
 }
 
-function command(c: Client): void {
+function command(c: Client, argv: string[]): void {
+  if (argv.length > 1) throw new ReplyError(unknownSubcommand(argv));
   const cmds = all(c);
   c.reply.array(cmds.length);
   for (const x of cmds) replyInfo(c, x);
 }
 
 function info(c: Client, argv: string[]): void {
-  if (argv.length === 2) return command(c);
+  if (argv.length === 2) return command(c, argv.slice(0, 1));
   c.reply.array(argv.length - 2);
   for (let i = 2; i < argv.length; i++) {
     const found = findByFullName(c, argv[i]);
     if (found) replyInfo(c, found);
-    else c.reply.nullArray();
+    else c.reply.nullBulk();
   }
 }
 
@@ -184,12 +223,13 @@ function keysOf(c: Client, argv: string[]): { cmd: Command; keys: string[] } {
   const target = argv.slice(2);
   const found = c.server.commands.lookup(target);
   if (!found) throw new ReplyError('ERR Invalid command specified');
+  if (found.spec.firstKey <= 0) throw new ReplyError('ERR The command has no key arguments');
   const arity = found.spec.arity;
   if ((arity > 0 && target.length !== arity) || target.length < -arity) {
     throw new ReplyError('ERR Invalid number of arguments specified for command');
   }
   const keys = commandKeys(found, target);
-  if (keys.length === 0) throw new ReplyError('ERR The command has no key arguments');
+  if (keys.length === 0) throw new ReplyError('ERR Invalid number of arguments specified for command');
   return { cmd: found, keys };
 }
 
@@ -199,7 +239,7 @@ function getkeys(c: Client, argv: string[]): void {
 
 function getkeysAndFlags(c: Client, argv: string[]): void {
   const { cmd: found, keys } = keysOf(c, argv);
-  const flags = found.bits & F.write ? ['RW', 'update'] : ['RO', 'access'];
+  const flags = keySpecFlags(found);
   c.reply.array(keys.length);
   for (const k of keys) {
     c.reply.array(2);
@@ -248,8 +288,8 @@ export const introspectionCommands: CommandSpec[] = [
       sub('info', -2, info),
       sub('docs', -2, docs),
       sub('list', -2, list),
-      sub('getkeys', -3, getkeys),
-      sub('getkeysandflags', -3, getkeysAndFlags),
+      sub('getkeys', -4, getkeys),
+      sub('getkeysandflags', -4, getkeysAndFlags),
       sub('help', 2, (c) => helpReply(c, 'COMMAND', COMMAND_HELP)),
     ],
   },

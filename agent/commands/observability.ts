@@ -6,7 +6,7 @@
 import { ReplyError } from '../errors';
 import type { Client } from '../server/client';
 import { helpReply } from './help';
-import { cmd, type CommandSpec } from './table';
+import { cmd, type Command, type CommandSpec } from './table';
 
 /** SLOWLOG GET without a count returns this many entries. */
 const SLOWLOG_DEFAULT_COUNT = 10;
@@ -87,20 +87,42 @@ function latencyGraph(c: Client, argv: string[]): void {
   );
 }
 
-/** LATENCY HISTOGRAM: calls per command (the agent keeps no per-command latency distribution). */
+/** LATENCY HISTOGRAM: per command, calls and cumulative counts at power-of-two microsecond bounds. */
 function latencyHistogram(c: Client, argv: string[]): void {
   const wanted = argv.slice(2).map((n) => n.toLowerCase());
-  const cmds = [...c.server.commands.commands.values()].filter(
-    (x) => x.calls > 0 && (wanted.length === 0 || wanted.includes(x.fullName)),
-  );
-  c.reply.map(cmds.length);
-  for (const x of cmds) {
-    c.reply.bulk(x.fullName);
-    c.reply.map(2);
-    c.reply.bulk('calls');
-    c.reply.integer(x.calls);
-    c.reply.bulk('histogram_usec');
-    c.reply.map(0);
+  const found: Command[] = [];
+  const visit = (x: Command) => {
+    if (
+      x.latencyBuckets !== undefined &&
+      x.calls > 0 &&
+      (wanted.length === 0 || wanted.includes(x.fullName))
+    ) {
+      found.push(x);
+    }
+    if (x.subcommands) for (const sub of x.subcommands.values()) visit(sub);
+  };
+  for (const x of c.server.commands.commands.values()) visit(x);
+  const r = c.reply;
+  r.map(found.length);
+  for (const x of found) {
+    const buckets = x.latencyBuckets!;
+    let last = buckets.length - 1;
+    while (last > 0 && buckets[last] === 0) last--;
+    let first = 0;
+    while (first < last && buckets[first] === 0) first++;
+    r.bulk(x.fullName);
+    r.map(2);
+    r.bulk('calls');
+    r.integer(x.calls);
+    r.bulk('histogram_usec');
+    r.map(last - first + 1);
+    let cumulative = 0;
+    for (let b = 0; b < first; b++) cumulative += buckets[b];
+    for (let b = first; b <= last; b++) {
+      cumulative += buckets[b];
+      r.integer(2 ** b);
+      r.integer(cumulative);
+    }
   }
 }
 

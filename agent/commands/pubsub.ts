@@ -68,7 +68,8 @@ const sub = (
   arity: number,
   handler: (c: Client, argv: string[]) => void,
   flags: CommandSpec['flags'] = ['pubsub', 'loading', 'stale'],
-): CommandSpec => cmd(name, arity, flags, 0, 0, 0, handler, { categories: ['pubsub', 'slow'] });
+  categories = ['pubsub', 'slow'],
+): CommandSpec => cmd(name, arity, flags, 0, 0, 0, handler, { categories });
 
 const SUBSCRIBE_FLAGS: CommandSpec['flags'] = ['pubsub', 'noscript', 'loading', 'stale'];
 
@@ -105,7 +106,7 @@ export const pubsubCommands: CommandSpec[] = [
       sub('numpat', 2, (c) => c.reply.integer(c.server.pubsub.patterns.size)),
       sub('shardchannels', -2, (c, argv) => channelsMatching(c, c.server.pubsub.shardChannels, argv)),
       sub('shardnumsub', -2, (c, argv) => numsub(c, c.server.pubsub.shardChannels, argv)),
-      sub('help', 2, (c) => helpReply(c, 'PUBSUB', PUBSUB_HELP), ['loading', 'stale']),
+      sub('help', 2, (c) => helpReply(c, 'PUBSUB', PUBSUB_HELP), ['loading', 'stale'], ['slow']),
     ],
   },
 ];

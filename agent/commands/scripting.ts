@@ -4,7 +4,7 @@
  * does for an unknown SHA, so client libraries fall back to EVAL and surface its error), FUNCTION/SCRIPT FLUSH
  * succeed (there is nothing to flush), SCRIPT EXISTS reports nothing cached, and introspection shows empty state.
  */
-import { ReplyError, Err } from '../errors';
+import { ReplyError } from '../errors';
 import type { Client } from '../server/client';
 import { intArg, is } from './args';
 import { helpReply } from './help';
@@ -17,6 +17,12 @@ function refuse(): void {
   throw new ReplyError(NO_SCRIPTING);
 }
 
+/** EVAL checks its key count like Redis before refusing. */
+function evalScript(_c: Client, argv: string[]): void {
+  checkNumkeys(argv);
+  refuse();
+}
+
 function checkNumkeys(argv: string[]): void {
   const numkeys = intArg(argv[2]);
   if (numkeys > argv.length - 3)
@@ -24,20 +30,30 @@ function checkNumkeys(argv: string[]): void {
   if (numkeys < 0) throw new ReplyError("ERR Number of keys can't be negative");
 }
 
-function evalsha(_c: Client, argv: string[]): void {
-  checkNumkeys(argv);
+/** No script is ever cached, so any SHA is unknown (clients then fall back to EVAL). */
+function evalsha(): void {
   throw new ReplyError('NOSCRIPT No matching script. Please use EVAL.');
 }
 
-function fcall(_c: Client, argv: string[]): void {
-  checkNumkeys(argv);
+/** No function is ever loaded. */
+function fcall(): void {
   throw new ReplyError('ERR Function not found');
 }
 
-/** FLUSH [ASYNC|SYNC] */
+/** SCRIPT FLUSH / FUNCTION FLUSH [ASYNC|SYNC], with each one's own error text (as in Redis 7.0). */
 function flush(c: Client, argv: string[]): void {
+  const fn = is(argv[0], 'FUNCTION');
+  if (fn && argv.length > 3) {
+    throw new ReplyError(
+      `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try FUNCTION HELP.`,
+    );
+  }
   if (argv.length > 3 || (argv.length === 3 && !is(argv[2], 'ASYNC') && !is(argv[2], 'SYNC'))) {
-    throw new ReplyError(Err.syntax);
+    throw new ReplyError(
+      fn
+        ? 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option'
+        : 'ERR SCRIPT FLUSH only support SYNC|ASYNC option',
+    );
   }
   c.reply.ok();
 }
@@ -53,8 +69,8 @@ const sub = (
 ) => cmd(name, arity, flags, 0, 0, 0, handler, { categories: ['slow', 'scripting'] });
 
 export const scriptingCommands: CommandSpec[] = [
-  script('eval', SCRIPT_FLAGS, refuse),
-  script('eval_ro', ['readonly', ...SCRIPT_FLAGS], refuse),
+  script('eval', SCRIPT_FLAGS, evalScript),
+  script('eval_ro', ['readonly', ...SCRIPT_FLAGS], evalScript),
   script('evalsha', SCRIPT_FLAGS, evalsha),
   script('evalsha_ro', ['readonly', ...SCRIPT_FLAGS], evalsha),
   script('fcall', SCRIPT_FLAGS, fcall),

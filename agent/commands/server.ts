@@ -58,7 +58,63 @@ function monitor(c: Client): void {
   c.reply.ok();
 }
 
+const CLUSTER_DISABLED = 'ERR This instance has cluster support disabled';
+
+function clusterDisabled(): void {
+  throw new ReplyError(CLUSTER_DISABLED);
+}
+
+/** CLUSTER subcommands and their arities, so clients probing them get Redis's standalone-mode answers. */
+const CLUSTER_SUBCOMMANDS: Array<[string, number]> = [
+  ['addslots', -3],
+  ['addslotsrange', -4],
+  ['bumpepoch', 2],
+  ['count-failure-reports', 3],
+  ['countkeysinslot', 3],
+  ['delslots', -3],
+  ['delslotsrange', -4],
+  ['failover', -2],
+  ['flushslots', 2],
+  ['forget', 3],
+  ['getkeysinslot', 4],
+  ['help', 2],
+  ['info', 2],
+  ['keyslot', 3],
+  ['links', 2],
+  ['meet', -4],
+  ['myid', 2],
+  ['nodes', 2],
+  ['replicas', 3],
+  ['replicate', 3],
+  ['reset', -2],
+  ['saveconfig', 2],
+  ['set-config-epoch', 3],
+  ['setslot', -4],
+  ['shards', 2],
+  ['slaves', 3],
+  ['slots', 2],
+];
+
 export const serverCommands: CommandSpec[] = [
+  {
+    name: 'cluster',
+    arity: -2,
+    flags: [],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    categories: ['slow'],
+    subcommands: CLUSTER_SUBCOMMANDS.map(([name, arity]) =>
+      cmd(name, arity, ['stale'], 0, 0, 0, clusterDisabled, { categories: ['slow'] }),
+    ),
+  },
+  cmd('readonly', 1, ['loading', 'stale', 'fast'], 0, 0, 0, clusterDisabled, {
+    categories: ['fast', 'connection'],
+  }),
+  cmd('readwrite', 1, ['loading', 'stale', 'fast'], 0, 0, 0, clusterDisabled, {
+    categories: ['fast', 'connection'],
+  }),
+  cmd('asking', 1, ['fast'], 0, 0, 0, clusterDisabled, { categories: ['fast', 'connection'] }),
   cmd('time', 1, ['loading', 'stale', 'fast'], 0, 0, 0, time, { categories: ['fast'] }),
   cmd(
     'shutdown',

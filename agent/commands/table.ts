@@ -86,6 +86,11 @@ export interface Command {
   readonly handler: CommandHandler | undefined;
   readonly subcommands: Map<string, Command> | undefined;
   readonly parent: Command | undefined;
+  /**
+   * Latency histogram for INFO latencystats and LATENCY HISTOGRAM: counts per power-of-two bucket of
+   * microseconds (bucket b holds durations in [2^(b-1), 2^b)); allocated on first use.
+   */
+  latencyBuckets: Uint32Array | undefined;
   /** INFO commandstats counters. */
   calls: number;
   usec: number;
@@ -121,6 +126,7 @@ export class CommandTable {
       handler: spec.handler,
       subcommands: undefined,
       parent,
+      latencyBuckets: undefined,
       calls: 0,
       usec: 0,
       rejectedCalls: 0,

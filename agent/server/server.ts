@@ -223,6 +223,7 @@ export class Server {
   private idleTimeoutMs = 0;
   private slowlogOn = true;
   private latencyOn = false;
+  private latencyTrackingOn = true;
   private debugCommandMode = 'no';
   private outputLimitTable = new Map<ClientClass, [number, number, number]>();
 
@@ -303,6 +304,7 @@ export class Server {
       this.latency.thresholdMs = c.getInt('latency-monitor-threshold');
       this.latencyOn = this.latency.thresholdMs > 0;
     });
+    watch(['latency-tracking'], () => (this.latencyTrackingOn = c.getBool('latency-tracking')));
     watch(['notify-keyspace-events'], () => this.pubsub.setNotifyFlags(c.get('notify-keyspace-events')));
     watch(['tracking-table-max-keys'], () => (this.tracking.maxKeys = c.getInt('tracking-table-max-keys')));
     watch(['enable-debug-command'], () => (this.debugCommandMode = c.get('enable-debug-command')));
@@ -622,7 +624,6 @@ export class Server {
     this.currentClient = c;
     c.cmd = cmd;
     c.argv = argv;
-    if (this.monitors.size > 0 || this.monitorHooks.length > 0) this.feedMonitors(c, cmd, argv);
     if (c.replyMode !== 'on') c.reply.enabled = false;
     const started = performance.now();
     if (top)
@@ -640,6 +641,9 @@ export class Server {
     const ms = performance.now() - started;
     const usec = ms * 1000;
     if (c.replyMode !== 'on') this.afterReplyMode(c);
+    // Like Redis 7, monitors see a command once it ran (SELECT shows the database it selected).
+    if (this.monitors.size > 0 || this.monitorHooks.length > 0) this.feedMonitors(c, cmd, argv, started);
+    if (this.latencyTrackingOn) recordLatency(cmd, usec);
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
     cmd.calls++;
     cmd.usec += usec;
@@ -679,11 +683,11 @@ export class Server {
   }
 
   /** MONITOR output: `+<unix time.usec> [<db> <addr>] "arg" ...` to every monitor, and monitor hooks. */
-  private feedMonitors(c: Client, cmd: Command, argv: string[]): void {
+  private feedMonitors(c: Client, cmd: Command, argv: string[], startedMs: number): void {
     if (cmd.bits & (F.admin | F.skip_monitor)) return;
     for (const hook of this.monitorHooks) hook(c, argv);
     if (this.monitors.size === 0) return;
-    const now = performance.timeOrigin + performance.now();
+    const now = performance.timeOrigin + startedMs;
     const secs = Math.floor(now / 1000);
     const micros = String(Math.floor((now % 1000) * 1000)).padStart(6, '0');
     const origin = c.kind === 'master' ? 'master' : c.socket === null ? 'lua' : c.addr;
@@ -1063,6 +1067,15 @@ export class Server {
 const CHUNK_REPORT_BYTES = 16384;
 /** A client's fixed footprint reported in tot-mem. */
 const CLIENT_BASE_BYTES = 2048;
+
+/** Latency histogram buckets per command (powers of two of microseconds, up to about an hour). */
+export const LATENCY_BUCKETS = 32;
+
+function recordLatency(cmd: Command, usec: number): void {
+  const buckets = cmd.latencyBuckets ?? (cmd.latencyBuckets = new Uint32Array(LATENCY_BUCKETS));
+  const b = 32 - Math.clz32(usec | 0);
+  buckets[b < LATENCY_BUCKETS ? b : LATENCY_BUCKETS - 1]++;
+}
 
 /** The keys of a command according to its key positions (firstKey, lastKey, step). */
 export function commandKeys(cmd: Command, argv: readonly string[]): string[] {

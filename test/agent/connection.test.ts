@@ -235,9 +235,11 @@ describe('CLIENT', () => {
     expect(await admin.client('KILL', 'ADDR', selfAddr)).toBe(0);
     const subscriber = t.agent.connect();
     await subscriber.subscribe('kill-me');
-    expect(((await admin.client('LIST', 'TYPE', 'pubsub')) as string).trim().split('\n')).toHaveLength(1);
+    expect(
+      ((await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).trim().split('\n'),
+    ).toHaveLength(1);
     expect(await admin.client('KILL', 'TYPE', 'pubsub')).toBe(1);
-    await waitFor(async () => (await admin.client('LIST', 'TYPE', 'pubsub')) === '');
+    await waitFor(async () => (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) === '');
   });
 
   it('CLIENT REPLY OFF and SKIP silence replies as in Redis', async () => {
