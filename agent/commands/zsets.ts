@@ -758,7 +758,9 @@ function zrandmember(c: Client, argv: string[]): void {
   }
   const z = readTyped<ZSetValue>(c, argv[1], 'zset');
   if (z === undefined) return c.reply.array(0);
-  const picked = randomSample([...z.entries()], Math.abs(n), n >= 0 ? 'unique' : 'repeat');
+  // Asking for at least the whole zset returns it from the highest score down, as Redis's listpack walk does.
+  const all = n >= z.size ? [...z.entries()].reverse() : [...z.entries()];
+  const picked = randomSample(all, Math.abs(n), n >= 0 ? 'unique' : 'repeat');
   replyEntries(c, picked, withScores);
 }
 

@@ -54,6 +54,14 @@ export class ZSetValue implements CollectionValue {
     }
     z.compact =
       z.size <= encodingLimits.zsetMaxListpackEntries && maxLength <= encodingLimits.zsetMaxListpackValue;
+    if (z.compact) {
+      for (const node of z.list) {
+        if (Object.is(node.score, -0)) {
+          node.score = 0;
+          z.scores.set(node.member, 0);
+        }
+      }
+    }
     return z;
   }
 
@@ -80,10 +88,13 @@ export class ZSetValue implements CollectionValue {
       ) {
         this.compact = false;
       }
+      // A listpack stores an integral score as an integer, so -0 reads back as 0 there.
+      if (score === 0 && this.compact) score = 0;
       this.scores.set(member, score);
       this.list.insert(score, member);
       return true;
     }
+    if (score === 0 && this.compact) score = 0;
     if (old !== score) {
       this.scores.set(member, score);
       this.list.updateScore(old, member, score);
