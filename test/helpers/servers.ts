@@ -3,11 +3,14 @@
  * redis-server, started the same way so a test can run one scenario against both and compare replies.
  *
  * Each server gets a free loopback port and its own temporary directory (its `dir`), DEBUG enabled, persistence
- * off unless the test's args say otherwise. `stop()` kills the process (SIGKILL unless asked for a clean
- * SIGTERM shutdown), disconnects clients and removes the directory; every test must call it (afterEach/afterAll).
+ * off unless the test's args say otherwise; it may start from a given RDB file (copied into its directory as
+ * dump.rdb). Readiness is probed with PING on a plain socket (no client library: nothing is left behind when a
+ * probe fails). `stop()` kills the process (SIGKILL unless asked for a clean SIGTERM shutdown), closes clients
+ * (waiting until their sockets are closed) and removes the directory; every test must call it (afterEach/afterAll).
+ * A server that exits during startup (it refused its data file, for instance) fails startServer with its output.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +19,7 @@ import { waitFor } from './waitFor';
 
 export const AGENT_BUNDLE = path.resolve(__dirname, '../../dist/orchestrate-agent.js');
 export const REDIS_SERVER = '/usr/bin/redis-server';
+export const REDIS_CHECK_RDB = '/usr/bin/redis-check-rdb';
 export const HOST = '127.0.0.1';
 /** How much of a server's output a test keeps for its failure messages. */
 const LOG_KEEP_CHARS = 50_000;
@@ -26,6 +30,8 @@ export interface TestServer {
   kind: ServerKind;
   port: number;
   dir: string;
+  /** The dump file in `dir` (dump.rdb): where SAVE writes and startup loads. */
+  dumpPath: string;
   pid: number;
   /** A connected ioredis client (no retries); closed by stop(). */
   client: Redis;
@@ -56,6 +62,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** requirepass of the server: the startup probe and connect() authenticate with it. */
   password?: string;
+  /** An RDB file copied into the directory as dump.rdb before the server starts (it loads it at startup). */
+  rdbFile?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -73,6 +81,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const kind = options.kind ?? 'agent';
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), `test-${kind}-`));
   const port = options.port ?? (await freePort());
+  const dumpPath = path.join(dir, 'dump.rdb');
+  if (options.rdbFile !== undefined) copyFileSync(options.rdbFile, dumpPath);
   const args = [
     ...(options.configFile ? [options.configFile] : []),
     '--port',
@@ -132,6 +142,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     kind,
     port,
     dir,
+    dumpPath,
     pid: child.pid ?? -1,
     client: undefined as unknown as Redis,
     connect,
@@ -140,7 +151,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     hasExited: () => exited,
     kill,
     stop: async () => {
-      for (const c of clients) c.disconnect();
+      await Promise.all(clients.map(closeClient));
       await kill();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
@@ -149,21 +160,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     await waitFor(
       async () => {
         if (exited) throw new Error(`${kind} exited during startup`);
-        const probe = new Redis({
-          host: HOST,
-          port,
-          lazyConnect: true,
-          retryStrategy: () => null,
-          password: options.password,
-        });
-        probe.on('error', () => undefined);
-        try {
-          await probe.connect();
-          if (options.waitForPong === false) return true;
-          return (await probe.ping()) === 'PONG';
-        } finally {
-          probe.disconnect();
-        }
+        const reply = await probe(port, options.password, options.waitForPong !== false);
+        return options.waitForPong === false || reply === '+PONG';
       },
       { timeoutMs: 20_000, intervalMs: 25, description: `${kind} on port ${port}` },
     );
@@ -173,6 +171,59 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   }
   server.client = connect();
   return server;
+}
+
+/**
+ * One readiness probe on a plain socket: connects, optionally AUTHs and PINGs, and returns the last reply line
+ * ('+PONG', '-LOADING ...'), or '' when only the connection was asked for. Rejects when refused or closed early.
+ */
+function probe(port: number, password: string | undefined, ping: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: HOST, port });
+    const expected = (password !== undefined ? 1 : 0) + 1;
+    let received = '';
+    socket.setTimeout(2000, () => socket.destroy(new Error('probe timed out')));
+    socket.on('connect', () => {
+      if (!ping) {
+        socket.destroy();
+        resolve('');
+        return;
+      }
+      const auth =
+        password !== undefined
+          ? `*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(password)}\r\n${password}\r\n`
+          : '';
+      socket.write(`${auth}PING\r\n`);
+    });
+    socket.on('data', (b) => {
+      received += b.toString('latin1');
+      const lines = received.split('\r\n');
+      if (lines.length > expected) {
+        socket.destroy();
+        resolve(lines[expected - 1]);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('connection closed before a reply')));
+  });
+}
+
+/** Disconnects an ioredis client and waits until its socket is closed, so no handle outlives the test. */
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status === 'wait') {
+    client.disconnect();
+    return;
+  }
+  const closed = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  await closed;
+}
+
+/** Runs redis-check-rdb on a file: whether it accepts it, and its output. */
+export function checkRdbWithRedis(file: string): { ok: boolean; output: string } {
+  const r = spawnSync(REDIS_CHECK_RDB, [file], { encoding: 'utf8', timeout: 60_000 });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
 /** Starts the agent and a real redis-server with the same arguments, for side-by-side comparisons. */

@@ -9,7 +9,7 @@ import { RdbEncodeError, RdbError, restoreErrorReply } from '../../../agent/pers
 import type { RdbEntry, RdbValue } from '../../../agent/persistence/model';
 import { ListpackBuilder } from '../../../agent/persistence/listpack';
 import { canonical, generateDataset, loadIntoRedis, readRedisDataset } from './support/dataset';
-import { startRealRedis, type RealRedis } from './support/realRedis';
+import { startServer, type TestServer } from '../../helpers/servers';
 
 const dataset = generateDataset({ seed: 99, nowMs: Date.now() }).filter((e) => e.db === 0);
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -37,7 +37,7 @@ function deterministicEncoding(v: RdbValue): boolean {
   }
 }
 
-async function restoreError(redis: RealRedis, payload: Buffer): Promise<string> {
+async function restoreError(redis: TestServer, payload: Buffer): Promise<string> {
   try {
     await redis.client.restore('restore-target', 0, payload, 'REPLACE');
   } catch (err) {
@@ -56,9 +56,12 @@ function ourError(payload: Buffer): unknown {
 }
 
 describe('DUMP payloads exchanged with redis-server 7.0', () => {
-  let redis: RealRedis;
+  let redis: TestServer;
   beforeAll(async () => {
-    redis = await startRealRedis({ args: ['--rdbcompression', 'no', '--sanitize-dump-payload', 'yes'] });
+    redis = await startServer({
+      kind: 'redis',
+      args: ['--rdbcompression', 'no', '--sanitize-dump-payload', 'yes'],
+    });
     await loadIntoRedis(redis.client, dataset);
   });
   afterAll(async () => {

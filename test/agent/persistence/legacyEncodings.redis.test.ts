@@ -15,7 +15,7 @@ import { parseRdb } from '../../../agent/persistence/rdbReader';
 import { canonical, readRedisDataset } from './support/dataset';
 import { parseByteByByte, parseWhole } from './support/feed';
 import { RdbFixtureBuilder, legacyRdbFixture } from './support/rdbFixtures';
-import { checkRdbWithRedis, startRealRedis } from './support/realRedis';
+import { checkRdbWithRedis, startServer } from '../../helpers/servers';
 
 const NOW_SEC = Math.floor(Date.now() / 1000);
 
@@ -28,7 +28,11 @@ describe('older encodings (RDB 9 and earlier layouts)', () => {
     writeFileSync(file, image);
     const check = checkRdbWithRedis(file);
     expect(check.output).toContain('RDB looks OK!');
-    const redis = await startRealRedis({ rdbFile: file, args: ['--sanitize-dump-payload', 'yes'] });
+    const redis = await startServer({
+      kind: 'redis',
+      rdbFile: file,
+      args: ['--sanitize-dump-payload', 'yes'],
+    });
     try {
       const contents = parseRdb(image);
       expect(contents.rdbVersion).toBe(9);

@@ -8,7 +8,7 @@ import { parseRdb, readRdbStream } from '../../../agent/persistence/rdbReader';
 import type { RdbEvent } from '../../../agent/persistence/rdbReader';
 import { DATASET_DBS, canonical, generateDataset, loadIntoRedis, readRedisDataset } from './support/dataset';
 import { entriesOf, parseByteByByte, parseRandomChunks, parseWhole } from './support/feed';
-import { startRealRedis, type RealRedis } from './support/realRedis';
+import { startServer, type TestServer } from '../../helpers/servers';
 
 const NOW_MS = Date.now();
 
@@ -30,13 +30,13 @@ const CONFIGS = [
 ];
 
 describe.each(CONFIGS)('reading a dump written by redis-server 7.0 ($name)', ({ args, encodings }) => {
-  let redis: RealRedis;
+  let redis: TestServer;
   let image: Buffer;
   let expected: ReturnType<typeof canonical>;
   const dataset = generateDataset({ seed: 42, nowMs: NOW_MS });
 
   beforeAll(async () => {
-    redis = await startRealRedis({ args });
+    redis = await startServer({ kind: 'redis', args });
     await loadIntoRedis(redis.client, dataset);
     await redis.client.save();
     image = readFileSync(redis.dumpPath);
@@ -106,9 +106,9 @@ describe.each(CONFIGS)('reading a dump written by redis-server 7.0 ($name)', ({ 
 });
 
 describe('reading redis-server 7.0 dumps with what the codec does not load', () => {
-  let redis: RealRedis;
+  let redis: TestServer;
   beforeAll(async () => {
-    redis = await startRealRedis();
+    redis = await startServer({ kind: 'redis' });
   });
   afterAll(async () => {
     await redis?.stop();

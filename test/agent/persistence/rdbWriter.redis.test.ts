@@ -14,7 +14,7 @@ import { parseRdb } from '../../../agent/persistence/rdbReader';
 import { encodeRdb, rdbChunksAsync, redisAuxFields } from '../../../agent/persistence/rdbWriter';
 import type { RdbWriterOptions } from '../../../agent/persistence/rdbWriter';
 import { DATASET_DBS, canonical, generateDataset, loadIntoRedis, readRedisDataset } from './support/dataset';
-import { checkRdbWithRedis, startRealRedis, type RealRedis } from './support/realRedis';
+import { checkRdbWithRedis, startServer, type TestServer } from '../../helpers/servers';
 
 const NOW_MS = Date.now();
 const dataset = generateDataset({ seed: 7, nowMs: NOW_MS });
@@ -55,13 +55,13 @@ const VARIANTS: Array<{ name: string; options: RdbWriterOptions }> = [
 ];
 
 describe('RDB files written by the writer, loaded by redis-server 7.0', () => {
-  let source: RealRedis;
+  let source: TestServer;
   let sourceDigest: string;
   let dir: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'rdb-writer-test-'));
-    source = await startRealRedis();
+    source = await startServer({ kind: 'redis' });
     await loadIntoRedis(source.client, dataset);
     sourceDigest = String(await source.client.call('DEBUG', 'DIGEST'));
   });
@@ -91,11 +91,17 @@ describe('RDB files written by the writer, loaded by redis-server 7.0', () => {
       expect(check.output).toContain('RDB looks OK!');
       expect(check.ok).toBe(true);
 
-      const target = await startRealRedis({ rdbFile: file, args: ['--sanitize-dump-payload', 'yes'] });
+      const target = await startServer({
+        kind: 'redis',
+        rdbFile: file,
+        args: ['--sanitize-dump-payload', 'yes'],
+      });
       try {
         expect(String(await target.client.call('DEBUG', 'DIGEST'))).toBe(sourceDigest);
         expect(canonical(await readRedisDataset(target.client, DATASET_DBS))).toEqual(canonical(dataset));
-        expect(target.log()).toContain(`Done loading RDB, keys loaded: ${dataset.length}, keys expired: 0.`);
+        expect(target.output()).toContain(
+          `Done loading RDB, keys loaded: ${dataset.length}, keys expired: 0.`,
+        );
       } finally {
         await target.stop();
       }
@@ -105,7 +111,7 @@ describe('RDB files written by the writer, loaded by redis-server 7.0', () => {
   it('writes a file Redis reads back and rewrites to the same dataset (round trip through SAVE)', async () => {
     const file = path.join(dir, 'roundtrip.rdb');
     await pipeline(Readable.from(rdbChunksAsync(dataset)), createWriteStream(file));
-    const target = await startRealRedis({ rdbFile: file });
+    const target = await startServer({ kind: 'redis', rdbFile: file });
     try {
       await target.client.save();
       expect(canonical(parseRdb(readFileSync(target.dumpPath)).entries)).toEqual(canonical(dataset));
@@ -133,7 +139,11 @@ describe('RDB files written by the writer, loaded by redis-server 7.0', () => {
       },
     ];
     writeFileSync(file, encodeRdb(entries, { encodingLimits: { zsetMaxListpackEntries: 2 } }));
-    const target = await startRealRedis({ rdbFile: file, args: ['--zset-max-listpack-entries', '2'] });
+    const target = await startServer({
+      kind: 'redis',
+      rdbFile: file,
+      args: ['--zset-max-listpack-entries', '2'],
+    });
     try {
       expect(await target.client.object('ENCODING', 'small')).toBe('listpack');
       expect(await target.client.object('ENCODING', 'big')).toBe('skiplist');
