@@ -5,7 +5,18 @@
  */
 import type { Server } from '../server/server';
 import { installKeyspace } from '../keyspace/install';
+import { clientCommands } from './client';
+import { configCommands } from './config';
 import { connectionCommands } from './connection';
+import { debugCommands } from './debug';
+import { infoCommands, installInfoSections } from './info';
+import { introspectionCommands } from './introspection';
+import { memoryCommands } from './memory';
+import { observabilityCommands } from './observability';
+import { pubsubCommands } from './pubsub';
+import { scriptingCommands } from './scripting';
+import { serverCommands } from './server';
+import { installTransactions, transactionCommands } from './transactions';
 import { hashCommands } from './hashes';
 import { keyCommands } from './keys';
 import { listCommands } from './lists';
@@ -27,4 +38,19 @@ export function registerCoreCommands(server: Server): void {
     ...scanCommands,
   ]);
   installKeyspace(server);
+  server.commands.register([
+    ...clientCommands,
+    ...configCommands,
+    ...debugCommands,
+    ...infoCommands,
+    ...introspectionCommands,
+    ...memoryCommands,
+    ...observabilityCommands,
+    ...pubsubCommands,
+    ...scriptingCommands,
+    ...serverCommands,
+    ...transactionCommands,
+  ]);
+  installTransactions(server);
+  installInfoSections(server);
 }
