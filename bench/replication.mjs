@@ -77,23 +77,21 @@ async function startServer(kind, args = []) {
   let out = '';
   child.stdout.on('data', (d) => (out = (out + d).slice(-20000)));
   child.stderr.on('data', (d) => (out = (out + d).slice(-20000)));
-  const client = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    retryStrategy: () => 50,
-    maxRetriesPerRequest: 50,
-  });
-  client.on('error', () => undefined);
   for (let i = 0; ; i++) {
+    const probe = new Redis({ host: HOST, port, lazyConnect: true, retryStrategy: () => null });
+    probe.on('error', () => undefined);
     try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') break;
+      await probe.connect();
+      if ((await probe.ping()) === 'PONG') break;
     } catch {
-      if (i > 200) throw new Error(`${kind} did not start:\n${out}`);
+      if (i > 400 || child.exitCode !== null) throw new Error(`${kind} did not start:\n${out}`);
       await sleep(50);
+    } finally {
+      probe.disconnect();
     }
   }
+  const client = new Redis({ host: HOST, port, maxRetriesPerRequest: 3 });
+  client.on('error', () => undefined);
   return {
     kind,
     port,

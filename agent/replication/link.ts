@@ -87,6 +87,8 @@ export class ReplicaLink {
   private retryDelayMs = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastAckMs = 0;
+  /** The master's command being applied (for error reports). */
+  private applyingArgv: string[] = [];
 
   constructor(
     private readonly repl: Replication,
@@ -96,6 +98,18 @@ export class ReplicaLink {
     this.masterClient = this.server.createClient(null, `${host}:${port}`, '');
     this.masterClient.kind = 'master';
     this.masterClient.authenticated = true;
+    // Replies to the master are never sent (GETACK's ACK goes straight to the socket); errors still count and
+    // are logged, because an error means this replica diverges.
+    const reply = this.masterClient.reply;
+    reply.enabled = false;
+    const countError = reply.onError;
+    reply.onError = (msg) => {
+      countError?.(msg);
+      this.server.log.warning(
+        `== CRITICAL == This replica is sending an error to its master: '${msg}' after processing the command ` +
+          `'${this.applyingArgv[0] ?? ''}'`,
+      );
+    };
     this.appliedOffset = repl.masterOffset;
   }
 
@@ -533,12 +547,12 @@ export class ReplicaLink {
     try {
       this.reader.feed(chunk, (argv, bytes) => {
         server.applyingMasterStream = true;
+        this.applyingArgv = argv;
         try {
           server.call(client, argv);
         } finally {
           server.applyingMasterStream = false;
         }
-        this.checkReply(argv);
         if (client.multi !== null) {
           this.appliedInTransaction += bytes;
         } else {
@@ -553,21 +567,5 @@ export class ReplicaLink {
     if (client.multi === null) {
       for (const piece of this.reader.takeCompleted()) this.repl.appendStream(piece);
     }
-  }
-
-  /** Replies to the master's commands are dropped; an error means we diverge, which Redis logs loudly. */
-  private checkReply(argv: string[]): void {
-    const pieces = this.masterClient.reply.take();
-    if (pieces.length === 0) return;
-    const first = pieces[0];
-    const startsWithError = typeof first === 'string' ? first.startsWith('-') : first[0] === 0x2d;
-    if (!startsWithError) return;
-    const text = (
-      typeof first === 'string' ? first : first.latin1Slice(0, Math.min(first.length, 256))
-    ).split('\r\n')[0];
-    this.server.log.warning(
-      `== CRITICAL == This replica is sending an error to its master: '${text.slice(1)}' after processing the ` +
-        `command '${argv[0]}'`,
-    );
   }
 }
