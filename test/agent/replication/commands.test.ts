@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, rawExchange, startServer, type TestServer } from '../../helpers/servers';
+import { startFaultProxy, type FaultProxy } from '../../helpers/faultProxy';
 import { waitFor } from '../../helpers/waitFor';
 import {
+  countLog,
   digest,
   info,
   mixedWrites,
@@ -92,8 +94,11 @@ describe('replica behaviour', () => {
   let master: TestServer | undefined;
   let replica: TestServer | undefined;
   let other: TestServer | undefined;
+  let proxy: FaultProxy | undefined;
   let cleanup: string[] = [];
   afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
     await stopAll([other, replica, master]);
     other = replica = master = undefined;
     for (const d of cleanup) rmSync(d, { recursive: true, force: true });
@@ -212,6 +217,78 @@ describe('replica behaviour', () => {
     await waitConverged(replica, [master]);
     expect((await info(replica.client, 'stats')).sync_partial_ok).toBe('1');
     await expect(master.client.set('x', '1')).rejects.toThrow('READONLY');
+  });
+
+  it('FAILOVER without a target picks a caught-up replica', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master);
+    await mixedWrites(master.client, 500, 93);
+    await waitConverged(master, [replica]);
+    expect(await master.client.call('FAILOVER')).toBe('OK');
+    await waitFor(async () => (await replInfo(replica!)).role === 'master', { timeoutMs: 10_000 });
+    await waitFor(async () => (await replInfo(master!)).master_link_status === 'up');
+    expect(countLog(master, new RegExp(`Failover target 127\\.0\\.0\\.1:${replica.port} is synced`))).toBe(1);
+  });
+
+  it('FAILOVER TIMEOUT aborts when the target cannot catch up; writes held meanwhile then run', async () => {
+    master = await startNode('agent');
+    proxy = await startFaultProxy(master.port);
+    replica = await startReplica('agent', { port: proxy.port });
+    await waitConverged(master, [replica]);
+    proxy.stall(true);
+    await master.client.set('before', '1');
+    expect(
+      await master.client.call('FAILOVER', 'TO', '127.0.0.1', String(replica.port), 'TIMEOUT', '800'),
+    ).toBe('OK');
+    expect((await replInfo(master)).master_failover_state).toBe('waiting-for-sync');
+    // A write during the failover waits (writes are paused), then runs once the failover is aborted.
+    const started = Date.now();
+    expect(await master.connect().set('during', '1')).toBe('OK');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect((await replInfo(master)).role).toBe('master');
+    expect((await replInfo(master)).master_failover_state).toBe('no-failover');
+    expect(countLog(master, /aborted: Replica never caught up before timeout/)).toBe(1);
+    proxy.stall(false);
+  });
+
+  it('FAILOVER FORCE switches at the deadline even if the target is behind; all converge afterwards', async () => {
+    master = await startNode('agent');
+    proxy = await startFaultProxy(master.port);
+    replica = await startReplica('agent', { port: proxy.port });
+    await waitConverged(master, [replica]);
+    proxy.stall(true);
+    await master.client.set('maybe-lost', '1');
+    expect(
+      await master.client.call(
+        'FAILOVER',
+        'TO',
+        '127.0.0.1',
+        String(replica.port),
+        'TIMEOUT',
+        '500',
+        'FORCE',
+      ),
+    ).toBe('OK');
+    await waitFor(async () => (await replInfo(replica!)).role === 'master', { timeoutMs: 10_000 });
+    proxy.cut();
+    proxy.stall(false);
+    await waitFor(async () => (await replInfo(master!)).master_link_status === 'up', { timeoutMs: 10_000 });
+    await waitConverged(replica, [master]);
+  });
+
+  it('FAILOVER ABORT while waiting for the target resumes writes at once', async () => {
+    master = await startNode('agent');
+    proxy = await startFaultProxy(master.port);
+    replica = await startReplica('agent', { port: proxy.port });
+    await waitConverged(master, [replica]);
+    proxy.stall(true);
+    await master.client.set('x', '1');
+    await master.client.call('FAILOVER', 'TO', '127.0.0.1', String(replica.port));
+    const held = master.connect().set('held', '1');
+    expect(await master.client.call('FAILOVER', 'ABORT')).toBe('OK');
+    expect(await held).toBe('OK');
+    expect((await replInfo(master)).master_failover_state).toBe('no-failover');
+    proxy.stall(false);
   });
 
   it('FAILOVER errors: not a replica, no failover in progress, target not a replica', async () => {
