@@ -25,6 +25,8 @@ export type ClientClass = 'normal' | 'replica' | 'pubsub';
 
 /** A normal client whose unsent replies exceed this stops being read until its socket drains. */
 export const PAUSE_READ_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** Replies are handed to the socket mid-batch once this much accumulated, so back-pressure is seen early. */
+export const EARLY_FLUSH_BYTES = 1024 * 1024;
 
 export interface MultiState {
   queue: Array<{ cmd: Command; argv: string[] }>;
@@ -160,13 +162,19 @@ export class Client {
   private readonly onCommand = (argv: string[]): boolean => {
     if (this.closeAfterReply || this.closed) return false;
     this.server.call(this, argv);
+    if (this.reply.pendingBytes >= EARLY_FLUSH_BYTES) this.flush();
     return this.canRun;
   };
 
   /** Whether buffered requests may run now. */
   get canRun(): boolean {
     return (
-      this.blocked === null && this.held === null && !this.awaiting && !this.closeAfterReply && !this.closed
+      this.blocked === null &&
+      this.held === null &&
+      !this.awaiting &&
+      !this.readPaused &&
+      !this.closeAfterReply &&
+      !this.closed
     );
   }
 
@@ -211,7 +219,10 @@ export class Client {
     if (this.closeAfterReply) this.close();
   }
 
-  /** The socket could not take everything: apply output limits and read back-pressure. */
+  /**
+   * The socket could not take everything: apply output limits and read back-pressure. A throttled client is
+   * neither read nor run until its socket drains; then its buffered requests continue.
+   */
   private afterQueued(socket: Socket, queued: number): void {
     if (this.server.checkOutputLimits(this, queued)) return;
     if (!this.readPaused && this.kind === 'normal' && queued > PAUSE_READ_OUTPUT_BYTES) {
@@ -219,7 +230,10 @@ export class Client {
       socket.pause();
       socket.once('drain', () => {
         this.readPaused = false;
-        if (!this.closed) socket.resume();
+        if (this.closed) return;
+        socket.resume();
+        this.server.nowMs = this.server.clock.nowMs();
+        this.drainPending();
       });
     }
   }
