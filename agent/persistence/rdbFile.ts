@@ -284,7 +284,7 @@ export class RdbLoader {
    * Applies parsed events until more input is needed, the data ends, or `shouldStop()` (checked every few keys).
    * Returns true once the end of the RDB data was reached. Throws RdbLoadError.
    */
-  drain(shouldStop: () => boolean = () => false): boolean {
+  drain(shouldStop: () => boolean = () => false, checkEvery = 64): boolean {
     const parser = this.parser;
     const now = this.options.nowMs();
     let n = 0;
@@ -336,7 +336,8 @@ export class RdbLoader {
           default:
             break;
         }
-        if ((++n & 63) === 0) {
+        if (++n >= checkEvery) {
+          n = 0;
           this.options.onProgress?.(parser.offset);
           if (shouldStop()) return false;
         }
@@ -393,7 +394,7 @@ export async function loadRdbFile(
         if (delayUs > 0) {
           const before = loader.keysLoaded + loader.keysExpired;
           const keys = Math.max(1, Math.floor(1000 / delayUs));
-          const done = loader.drain(() => loader.keysLoaded + loader.keysExpired - before >= keys);
+          const done = loader.drain(() => loader.keysLoaded + loader.keysExpired - before >= keys, 1);
           if (done) break;
           if (loader.keysLoaded + loader.keysExpired - before < keys) break; // needs more input
           await sleepMs(Math.max(1, Math.round((keys * delayUs) / 1000)));
