@@ -146,6 +146,8 @@ export const MANAGED_DIRECTIVES: Record<string, string> = {
   masteruser: 'server.masteruser',
   replicaof: 'replicaof',
   slaveof: 'replicaof',
+  'replica-announce-ip': 'address',
+  'slave-announce-ip': 'address',
   save: 'server.save / server.persistence',
   appendonly: 'server.persistence',
   dir: 'paths.data',

@@ -43,6 +43,7 @@ export const DIRECTIVES: Record<string, DirectiveRule> = {
   masteruser: { runtime: 'config-set' },
   replicaof: { runtime: 'replicaof' },
   'replica-read-only': { runtime: 'config-set' },
+  'replica-announce-ip': { runtime: 'config-set' },
   save: { runtime: 'config-set', multi: true },
   appendonly: { runtime: 'config-set' },
   maxmemory: { runtime: 'config-set', memory: true },
@@ -135,6 +136,9 @@ export function desiredDirectives(input: DesiredConfigInput): Directive[] {
   if (master) {
     out.push({ name: 'replicaof', args: [master.address, String(master.server.port)] });
     out.push({ name: 'replica-read-only', args: ['yes'] });
+    // The master lists its replicas by the address their connection comes from, which behind NAT or on a
+    // multi-address host is not the one they serve on: announce the inventory's.
+    out.push({ name: 'replica-announce-ip', args: [node.address] });
   }
   out.push(...persistenceDirectives(node));
   if (s.maxmemory !== undefined) out.push({ name: 'maxmemory', args: [String(s.maxmemory)] });

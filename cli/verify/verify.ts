@@ -140,10 +140,11 @@ export async function verifySync(opts: VerifyOptions): Promise<VerifyResult> {
         if (!trees.has(root)) trees.set(root, []);
         trees.get(root)!.push(r);
       }
+      // Only replicas that pass the structural checks take part: a broken sibling must not fail the others' WAIT.
       await Promise.all(
         [...trees.entries()].map(async ([root, replicas]) => {
-          if (replicas.some((r) => problems.get(r)!.length > 0)) return;
-          await probeTree(root, replicas, opts, byName, conn, problems);
+          const healthy = replicas.filter((r) => problems.get(r)!.length === 0);
+          if (healthy.length > 0) await probeTree(root, healthy, opts, byName, conn, problems);
         }),
       );
 
@@ -171,7 +172,7 @@ export async function verifySync(opts: VerifyOptions): Promise<VerifyResult> {
         diagnosis = [`diagnosis failed: ${messageOf(e)}`];
       }
     }
-    replicas.push({ name, ok: p.length === 0 && ok, problems: p, diagnosis });
+    replicas.push({ name, ok: p.length === 0, problems: p, diagnosis });
   }
   return { ok, polls, elapsedMs: now() - start, replicas };
 }
@@ -192,6 +193,7 @@ async function probeTree(
   }
   const key = `${PROBE_KEY_PREFIX}${randomBytes(8).toString('hex')}`;
   const value = randomBytes(12).toString('hex');
+  // WAIT counts acknowledgements from any replica of the root; ask for as many as there are healthy direct ones.
   const direct = replicas.filter((r) => byName.get(r)!.master === root);
   try {
     await master.redis.set(key, value, 'PX', PROBE_TTL_MS);

@@ -79,6 +79,7 @@ test('a replica follows its master by address and port, read-only, with the mast
   const r = pairs(directives('r', false));
   expect(r).toContain('replicaof 10.0.0.1 6379');
   expect(r).toContain('replica-read-only yes');
+  expect(r).toContain('replica-announce-ip 10.0.0.2');
   expect(r).toContain('masterauth pw');
   expect(r).toContain('port 6380');
   expect(r).toContain('daemonize no');

@@ -10,14 +10,14 @@
  * Needs `npm run build` (dist/orchestrate.js and dist/orchestrate-agent.js), root, sshd and overlayfs.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { startSshHosts, type SshHost, type SshHosts } from '../helpers/sshHosts';
 import { waitFor } from '../helpers/waitFor';
-import { AGENT_BUNDLE, requireBundles, runCli } from './support/runCli';
+import { AGENT_BUNDLE, requireBundles, runCli, testClient } from './support/runCli';
 
 jest.setTimeout(180_000);
 
@@ -26,6 +26,8 @@ const WRONG = 'not-the-password';
 let lab: SshHosts;
 let dir: string;
 let port: number;
+/** A private copy of the agent bundle: dist/ may be rebuilt by someone else while these tests run. */
+let agent: string;
 const clients: Redis[] = [];
 
 function portFreeOn(address: string, p: number): Promise<boolean> {
@@ -68,6 +70,7 @@ defaults:
     port: ${port}
     requirepass: { env: E2E_PASSWORD }
     maxmemory: ${opts.maxmemory ?? '64mb'}
+    directives: { enable-debug-command: "yes" } # the test compares datasets with DEBUG DIGEST
 hosts:
   m:
     address: 127.0.0.81
@@ -92,14 +95,7 @@ ${opts.brokenFixed ? '' : '    server: { masterauth: { env: E2E_WRONG } }\n'}`
 const ENV = { E2E_PASSWORD: PASSWORD, E2E_WRONG: WRONG };
 
 function client(address: string): Redis {
-  const c = new Redis({
-    host: address,
-    port,
-    password: PASSWORD,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-  });
-  c.on('error', () => undefined);
+  const c = testClient(address, port, PASSWORD);
   clients.push(c);
   return c;
 }
@@ -126,6 +122,8 @@ beforeAll(async () => {
     { name: 'r2', address: '127.0.0.83' },
   ]);
   dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-e2e-'));
+  agent = path.join(dir, 'orchestrate-agent.js');
+  copyFileSync(AGENT_BUNDLE, agent);
   port = await pickPort();
 });
 
@@ -136,7 +134,7 @@ afterAll(async () => {
 });
 
 test('an inventory with a second master is refused and no host is touched', async () => {
-  const r = await runCli(['apply', writeInventory({ secondMaster: true }), '--yes'], ENV);
+  const r = await runCli(['apply', writeInventory({ secondMaster: true }), '--yes', '--agent', agent], ENV);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(
     /inventory\.yaml:\d+:\d+: hosts\.m2: two masters in replication tree "main": m and m2/,
@@ -145,7 +143,7 @@ test('an inventory with a second master is refused and no host is touched', asyn
 });
 
 test('apply installs master then replica and proves the replica in sync', async () => {
-  const r = await runCli(['apply', writeInventory(), '--yes', '--json'], ENV);
+  const r = await runCli(['apply', writeInventory(), '--yes', '--json', '--agent', agent], ENV);
   expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
   const doc = r.json;
   expect(doc.plan.waves).toEqual([['m'], ['r']]);
@@ -156,7 +154,7 @@ test('apply installs master then replica and proves the replica in sync', async 
   const m = lab.host('m');
   const rep = lab.host('r');
   // Files: agent pushed intact, config 0600, init script registered for boot.
-  const bundleSha = createHash('sha256').update(readFileSync(AGENT_BUNDLE)).digest('hex');
+  const bundleSha = createHash('sha256').update(readFileSync(agent)).digest('hex');
   expect(sh(m, 'sha256sum /opt/orchestrate/orchestrate-agent.js').split(' ')[0]).toBe(bundleSha);
   expect(sh(rep, 'stat -c %a /etc/orchestrate/r.conf').trim()).toBe('600');
   expect(sh(rep, 'ls /etc/rc2.d').split('\n')).toContain('S01orchestrate-r');
@@ -182,10 +180,10 @@ test('apply installs master then replica and proves the replica in sync', async 
 
 test('plan afterwards shows no changes, and a second apply touches nothing', async () => {
   const before = [stateOf(lab.host('m'), 'm'), stateOf(lab.host('r'), 'r')];
-  const p = await runCli(['plan', writeInventory()], ENV);
+  const p = await runCli(['plan', writeInventory(), '--agent', agent], ENV);
   expect(p.code).toBe(0);
   expect(p.stdout).toContain('No changes: 2 nodes already as the inventory says.');
-  const a = await runCli(['apply', writeInventory(), '--yes', '--json'], ENV);
+  const a = await runCli(['apply', writeInventory(), '--yes', '--json', '--agent', agent], ENV);
   expect(a.code).toBe(0);
   expect(a.json.plan.changedNodes).toBe(0);
   expect(a.json.execution).toBeNull();
@@ -213,7 +211,7 @@ test('a replica killed and started the way the host boots resyncs from its persi
   expect(await replica.get('before:0')).toBe('0');
   const digests = await Promise.all([master.call('DEBUG', 'DIGEST'), replica.call('DEBUG', 'DIGEST')]);
   expect(digests[1]).toBe(digests[0]);
-  const p = await runCli(['plan', writeInventory(), '--json'], ENV);
+  const p = await runCli(['plan', writeInventory(), '--json', '--agent', agent], ENV);
   expect(p.json.plan.changedNodes).toBe(0);
 });
 
@@ -222,7 +220,10 @@ test('a change the agent can take at runtime is applied without a restart', asyn
     sh(lab.host('m'), 'cat /run/orchestrate/m.pid'),
     sh(lab.host('r'), 'cat /run/orchestrate/r.pid'),
   ];
-  const r = await runCli(['apply', writeInventory({ maxmemory: '128mb' }), '--yes', '--json'], ENV);
+  const r = await runCli(
+    ['apply', writeInventory({ maxmemory: '128mb' }), '--yes', '--json', '--agent', agent],
+    ENV,
+  );
   expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
   expect(r.json.plan.nodes.map((n: { actions: { kind: string }[] }) => n.actions.map((a) => a.kind))).toEqual(
     [['reconfigure'], ['reconfigure']],
@@ -236,7 +237,7 @@ test('a change the agent can take at runtime is applied without a restart', asyn
     String(128 * 1024 * 1024),
   ]);
   expect(sh(lab.host('r'), 'stat -c %a /etc/orchestrate/r.conf').trim()).toBe('600');
-  const p = await runCli(['plan', writeInventory({ maxmemory: '128mb' }), '--json'], ENV);
+  const p = await runCli(['plan', writeInventory({ maxmemory: '128mb' }), '--json', '--agent', agent], ENV);
   expect(p.json.plan.changedNodes).toBe(0);
 });
 
@@ -249,6 +250,8 @@ test('a replica that cannot authenticate fails verification with a per-replica d
       '--verify-timeout',
       '6s',
       '--json',
+      '--agent',
+      agent,
     ],
     ENV,
   );
@@ -264,7 +267,14 @@ test('a replica that cannot authenticate fails verification with a per-replica d
 
   // Fixing the inventory fixes the replica, at runtime.
   const fixed = await runCli(
-    ['apply', writeInventory({ maxmemory: '128mb', withBroken: true, brokenFixed: true }), '--yes', '--json'],
+    [
+      'apply',
+      writeInventory({ maxmemory: '128mb', withBroken: true, brokenFixed: true }),
+      '--yes',
+      '--json',
+      '--agent',
+      agent,
+    ],
     ENV,
   );
   expect({ code: fixed.code, stderr: fixed.code === 0 ? '' : fixed.stderr }).toEqual({ code: 0, stderr: '' });

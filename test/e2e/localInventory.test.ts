@@ -7,9 +7,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Redis from 'ioredis';
 import { waitFor } from '../helpers/waitFor';
-import { requireBundles, runCli } from './support/runCli';
+import { requireBundles, runCli, testClient } from './support/runCli';
 
 jest.setTimeout(120_000);
 
@@ -49,8 +48,8 @@ test('apply on the local inventory runs a master and a replica in sync, without 
     'local-replica.conf',
     'local-replica.manifest.json',
   ]);
-  const master = new Redis({ host: '127.0.0.1', port: 7151, lazyConnect: true });
-  const replica = new Redis({ host: '127.0.0.1', port: 7152, lazyConnect: true });
+  const master = testClient('127.0.0.1', 7151);
+  const replica = testClient('127.0.0.1', 7152);
   try {
     await master.set('local:key', 'v');
     await waitFor(async () => (await replica.get('local:key')) === 'v', { description: 'key replicated' });
@@ -76,14 +75,7 @@ test('destroy --purge stops both agents and removes everything', async () => {
   expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
   const leftovers = existsSync(state()) ? readdirSync(state(), { recursive: true }) : [];
   expect(leftovers).toEqual([]);
-  const probe = new Redis({
-    host: '127.0.0.1',
-    port: 7151,
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-  });
-  probe.on('error', () => undefined);
+  const probe = testClient('127.0.0.1', 7151, undefined, { reconnect: false });
   await expect(probe.connect()).rejects.toThrow();
   probe.disconnect();
 });

@@ -139,8 +139,10 @@ export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
       procs.map(
         (p) =>
           new Promise<void>((resolve) => {
-            if (p.exitCode !== null || p.signalCode !== null) return resolve();
-            p.once('exit', () => resolve());
+            // 'close': the process has exited and its output pipes (shared with everything the host ran) are shut.
+            if ((p.exitCode !== null || p.signalCode !== null) && p.stdout!.closed && p.stderr!.closed)
+              return resolve();
+            p.once('close', () => resolve());
             p.kill('SIGKILL');
           }),
       ),

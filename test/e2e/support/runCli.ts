@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import Redis from 'ioredis';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI_BUNDLE = path.join(REPO, 'dist/orchestrate.js');
@@ -50,4 +51,28 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
       resolve({ code, stdout, stderr, json });
     });
   });
+}
+
+/**
+ * An ioredis client for assertions. ioredis keeps a timer for `disconnectTimeout` after disconnecting a socket
+ * that already failed; a short one lets jest exit as soon as the tests are done.
+ */
+export function testClient(
+  host: string,
+  port: number,
+  password?: string,
+  opts: { reconnect?: boolean } = {},
+): Redis {
+  const c = new Redis({
+    host,
+    port,
+    password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    // Reconnecting (the default) suits clients that outlive a restart of the server; disconnect() stops it.
+    ...(opts.reconnect === false ? { retryStrategy: () => null } : {}),
+    disconnectTimeout: 100,
+  });
+  c.on('error', () => undefined);
+  return c;
 }
