@@ -153,9 +153,10 @@ function srandmember(c: Client, argv: string[]): void {
     for (let i = 0; i < count; i++) c.reply.bulk(s.randomMember(randomSource.next));
     return;
   }
-  if (n >= s.size) return replySetMembers(c, s.toArray());
-  const picked = randomSample(s.toArray(), n, 'unique');
-  replySetMembers(c, picked);
+  // SRANDMEMBER answers arrays (not RESP3 sets), even when the count covers the whole set.
+  const picked = n >= s.size ? s.toArray() : randomSample(s.toArray(), n, 'unique');
+  c.reply.array(picked.length);
+  for (const m of picked) c.reply.bulk(m);
 }
 
 /** Looks up the operand sets (write lookups when storing); missing keys are null, other types WRONGTYPE. */
