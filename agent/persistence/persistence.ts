@@ -89,6 +89,8 @@ export class Persistence implements PersistenceContext {
   loadingLoadedBytes = 0;
   /** Set by replication to have RDB files carry its id and offset. */
   replicationInfo: () => ReplicationSaveInfo | undefined = () => undefined;
+  /** AUX fields of the RDB file loaded at startup (replication restores repl-id/repl-offset from them). */
+  loadedAux: ReadonlyMap<string, string> | undefined;
   /** Keys per pass of snapshots (tests make it small to exercise several passes). */
   keysPerPass = DEFAULT_KEYS_PER_PASS;
 
@@ -456,6 +458,7 @@ export class Persistence implements PersistenceContext {
     const ctime = Number(result.aux.get('ctime'));
     if (Number.isFinite(ctime) && ctime > 0) server.log.notice(`RDB age ${this.nowSec() - ctime} seconds`);
     installLoadedDatabases(server.keyspace, result.dbs);
+    this.loadedAux = result.aux;
     this.lastLoadKeysLoaded = result.keysLoaded;
     this.lastLoadKeysExpired = result.keysExpired;
     server.log.notice(

@@ -56,6 +56,7 @@ export function replicationCommands(repl: Replication): CommandSpec[] {
   /** SYNC and PSYNC: the common checks, then partial or full resynchronization. */
   function sync(c: Client, argv: string[]): void {
     if (c.kind === 'replica') return;
+    repl.beforeStreamUse();
     const isPsync = is(argv[0], 'PSYNC');
     if (isPsync && argv.length > 3 && is(argv[3], 'FAILOVER')) {
       if (argv[1] !== repl.ids.replid)

@@ -4,6 +4,7 @@
  * registers the replication commands. A `replicaof` from the config file makes the node a replica at once
  * (role, READONLY, INFO) and connects on the first cron tick after the server listens and finished loading.
  */
+import { persistenceOf } from '../persistence';
 import type { Server } from '../server/server';
 import { replicationAdmission } from './admission';
 import { replicationCommands } from './commands';
@@ -39,6 +40,19 @@ export function installReplication(server: Server, options: ReplicationOptions =
     else server.unpauseClients();
   };
 
+  // Persistence is installed after us and loads the dataset; once it has, RDB saves carry our ids and the
+  // loaded file's ids become ours (before any stream use: first cron tick, PSYNC or write, whichever first).
+  let persistenceLinked = false;
+  repl.beforeStreamUse = () => {
+    if (persistenceLinked || server.loading) return;
+    const p = persistenceOf(server);
+    if (p === undefined) return;
+    persistenceLinked = true;
+    p.replicationInfo = () => repl.saveInfo();
+    if (p.loadedAux !== undefined) repl.restoreFromRdbAux(p.loadedAux);
+  };
+  server.shutdownHooks.push((opts) => repl.waitForReplicasAtShutdown(opts.now));
+
   const configured = server.config.get('replicaof');
   if (configured !== '') {
     const [host, port] = configured.split(' ');
@@ -52,6 +66,7 @@ export function installReplication(server: Server, options: ReplicationOptions =
     // After a stall of our own event loop, input may be waiting unread: judge timeouts on the next tick.
     const stalled = now - lastTickMs > STALL_MS;
     lastTickMs = now;
+    repl.beforeStreamUse();
     const link = repl.link;
     if (link !== null && link.state === 'none' && !server.loading) link.start();
     link?.cron(stalled);

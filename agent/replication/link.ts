@@ -30,6 +30,7 @@ import type { Socket } from 'node:net';
 import type { Client } from '../server/client';
 import type { Server } from '../server/server';
 import type { Replication } from './replication';
+import { installLoadedDatabases } from '../persistence/rdbFile';
 import { SnapshotLoad, type SnapshotFraming } from './snapshotLoad';
 import { encodeCommand } from './streamEncoding';
 import { StreamReader, StreamProtocolError } from './streamReader';
@@ -486,7 +487,7 @@ export class ReplicaLink {
     this.server.log.notice(
       'MASTER <-> REPLICA sync: Loading DB in memory (the old dataset is served meanwhile)',
     );
-    this.load = new SnapshotLoad(this.server.keyspace.dbs.length, framing);
+    this.load = new SnapshotLoad(this.server.keyspace.dbs.length, framing, () => this.server.clock.nowMs());
   }
 
   private onSnapshotBytes(chunk: Buffer): void {
@@ -503,13 +504,7 @@ export class ReplicaLink {
     const server = this.server;
     const ks = server.keyspace;
     server.log.notice('MASTER <-> REPLICA sync: Flushing old data');
-    for (let i = 0; i < ks.dbs.length; i++) {
-      const db = ks.dbs[i];
-      ks.hooks.beforeReplaceAll(db);
-      db.dict = load.dbs[i].dict;
-      db.expires = load.dbs[i].expires;
-      db.stringEncodings = new Map();
-    }
+    installLoadedDatabases(ks, load.dbs);
     server.dirty++;
     server.log.notice(`Done loading RDB, keys loaded: ${load.keysLoaded}, keys expired: 0.`);
     const repl = this.repl;

@@ -39,6 +39,9 @@ interface Waiter {
   replicas: number;
 }
 
+/** How often a shutdown checks whether the replicas caught up. */
+const SHUTDOWN_POLL_MS = 10;
+
 const GETACK = Buffer.from(encodeCommand(['REPLCONF', 'GETACK', '*']), 'latin1');
 const PING = Buffer.from(encodeCommand(['PING']), 'latin1');
 
@@ -94,6 +97,9 @@ export class Replication {
     return this.backlog !== null ? this.backlog.masterOffset : this.offsetWithoutBacklog;
   }
 
+  /** Set by the installer: links persistence (restores ids from the loaded RDB) once, before the stream is used. */
+  beforeStreamUse: () => void = () => {};
+
   /** Creates the backlog (first replica on a master, or a sync on a replica) starting at the current offset. */
   ensureBacklog(): void {
     if (this.backlog !== null) return;
@@ -107,6 +113,84 @@ export class Replication {
     this.offsetWithoutBacklog = offset;
     this.lastWriteOffset = offset;
     this.historyKnown = true;
+  }
+
+  /**
+   * What an RDB file saved now should carry (repl-id, repl-offset, repl-stream-db), so that a restart can
+   * continue partially: a master with a backlog, or a replica with a known history. Undefined otherwise.
+   */
+  saveInfo(): { replId: string; offset: number; streamDb: number } | undefined {
+    const link = this.link;
+    if (link !== null) {
+      if (!this.historyKnown) return undefined;
+      return { replId: this.ids.replid, offset: link.appliedOffset, streamDb: link.masterClient.db.id };
+    }
+    if (this.backlog === null) return undefined;
+    const db = this.stream.selectedDb;
+    return { replId: this.ids.replid, offset: this.masterOffset, streamDb: db < 0 ? 0 : db };
+  }
+
+  /**
+   * After loading an RDB file that carries repl-id / repl-offset (Redis 7 semantics): a replica takes them as
+   * its history (its first PSYNC asks to continue from there); a master keeps the id, valid as replid2 too, and
+   * an empty backlog at that offset, so replicas that had everything continue with +CONTINUE.
+   */
+  restoreFromRdbAux(aux: ReadonlyMap<string, string>): void {
+    const replid = aux.get('repl-id');
+    const offset = Number(aux.get('repl-offset'));
+    if (
+      replid === undefined ||
+      !/^[0-9a-f]{40}$/.test(replid) ||
+      !Number.isSafeInteger(offset) ||
+      offset < 0
+    ) {
+      return;
+    }
+    this.ids.adopt(replid);
+    this.offsetWithoutBacklog = offset;
+    this.lastWriteOffset = offset;
+    this.historyKnown = true;
+    const link = this.link;
+    if (link !== null) {
+      this.backlog = null;
+      link.appliedOffset = offset;
+      const streamDb = Number(aux.get('repl-stream-db') ?? '0');
+      const dbs = this.server.keyspace.dbs;
+      if (Number.isInteger(streamDb) && dbs[streamDb] !== undefined) link.masterClient.db = dbs[streamDb];
+    } else {
+      this.ids.replid2 = replid;
+      this.ids.secondOffset = offset + 1;
+      this.backlog = new ReplicationBacklog(this.backlogSizeBytes(), offset);
+      this.noReplicasSinceMs = this.server.nowMs;
+    }
+    this.server.log.notice(`Restored replication ID and offset from the RDB file: ${replid}:${offset}`);
+  }
+
+  /**
+   * SHUTDOWN (and SIGTERM) on a master waits up to shutdown-timeout seconds, writes paused, for its online
+   * replicas to acknowledge the whole stream, so that a restart from the final save continues them partially.
+   */
+  async waitForReplicasAtShutdown(now: boolean): Promise<void> {
+    if (this.isReplica || now) return;
+    const timeoutMs = this.server.config.getInt('shutdown-timeout') * 1000;
+    const online = [...this.peers.values()].filter((p) => p.state === 'online' && !p.preSync);
+    if (timeoutMs === 0 || online.length === 0) return;
+    const log = this.server.log;
+    log.warning('Waiting for replicas before shutting down.');
+    const deadline = this.server.clock.nowMs() + timeoutMs;
+    this.server.pauseClients('write', deadline);
+    const lagging = () => online.filter((p) => !p.closed && p.ackOffset < this.masterOffset);
+    while (lagging().length > 0 && this.server.clock.nowMs() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_POLL_MS));
+    }
+    for (const p of lagging()) {
+      log.warning(
+        `Lagging replica ${p.name} reported offset ${p.ackOffset} behind master, ` +
+          `lag=${Math.floor((this.server.clock.nowMs() - p.ackTimeMs) / 1000)}, state=${p.infoState}.`,
+      );
+    }
+    const inSync = online.filter((p) => !p.closed && p.ackOffset >= this.masterOffset).length;
+    log.warning(`${inSync} of ${online.length} replicas are in sync when shutting down.`);
   }
 
   freeBacklog(): void {
@@ -124,6 +208,7 @@ export class Replication {
   /** The server's propagation target: local writes of a master. */
   readonly propagate = (batch: PropagatedCommand[]): void => {
     if (this.isReplica) return;
+    this.beforeStreamUse();
     if (this.backlog === null && this.peers.size === 0) return;
     this.ensureBacklog();
     this.appendStream(this.stream.encode(batch));
@@ -458,7 +543,8 @@ export class Replication {
     if (!this.isReplica) {
       const periodMs = config.getInt('repl-ping-replica-period') * 1000;
       // No PING during a failover: it would move the offset the target must reach.
-      if (this.peers.size > 0 && now - this.lastPingMs >= periodMs && !this.failover.inProgress) {
+      const quiet = this.failover.inProgress || this.server.isShuttingDown;
+      if (this.peers.size > 0 && now - this.lastPingMs >= periodMs && !quiet) {
         this.lastPingMs = now;
         this.pingReplicas();
       }

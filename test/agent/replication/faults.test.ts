@@ -4,7 +4,8 @@
  * - a replica killed with SIGKILL and restarted from its config file (`replicaof` there);
  * - the link cut (fault proxy) for less than the backlog holds (partial resync) and for more (full resync);
  * - a silent link (stalled proxy): both sides detect repl-timeout, then the replica continues partially;
- * - the master restarted with persistence on;
+ * - the master restarted with persistence on (it waits for its replica at shutdown and saves its replication
+ *   ids, so the replica continues partially after the restart), and a replica restarted the same way;
  * - the master stopped in the middle of a full sync: the replica keeps serving its old data (or -MASTERDOWN
  *   with replica-serve-stale-data no), discards the partial snapshot and syncs once a master is back;
  * - a replica that cannot keep up overruns client-output-buffer-limit: the master drops it (never growing
@@ -157,7 +158,7 @@ describe('replication faults', () => {
     expect(s1.full).toBe(s0.full);
   });
 
-  it('the master restarted with persistence on: replicas resynchronize and keep every acknowledged write', async () => {
+  it('the master restarted with persistence on: the replica continues partially and keeps every acknowledged write', async () => {
     const masterDir = keptDir();
     master = await startNode('agent', ['--save', '3600 1'], { dir: masterDir });
     const masterPort = master.port;
@@ -166,8 +167,10 @@ describe('replication faults', () => {
     await master.client.set('acked', 'yes');
     expect(await master.client.call('WAIT', '1', '5000')).toBe(1);
     const before = await digest(master);
+    const replid = (await replInfo(master)).master_replid;
+    // SIGTERM: the master waits for its replica to have the whole stream, then saves with its replication ids.
     await master.kill('SIGTERM');
-    await master.exited;
+    expect(countLog(master, /1 of 1 replicas are in sync when shutting down/)).toBe(1);
     await master.stop();
     await waitFor(async () => (await replInfo(replica!)).master_link_status === 'down');
     expect(await replica.client.get('acked')).toBe('yes');
@@ -178,9 +181,29 @@ describe('replication faults', () => {
       args: [...FAST_REPLICATION_ARGS, '--save', '3600 1'],
     });
     expect(await digest(master)).toBe(before);
+    await waitFor(async () => (await replInfo(replica!)).master_link_status === 'up', { timeoutMs: 10_000 });
+    expect((await replInfo(master)).master_replid).toBe(replid);
+    expect(await stats(master)).toEqual({ full: 0, ok: 1, err: 0 });
     await mixedWrites(master.client, 500, 62);
     await waitConverged(master, [replica]);
     expect(await replica.client.get('acked')).toBe('yes');
+  });
+
+  it('a replica restarted with persistence on continues partially from the offset in its dump', async () => {
+    master = await startNode('agent');
+    const replicaDir = keptDir();
+    const replicaPort = await freePort();
+    const replicaArgs = ['--replicaof', '127.0.0.1', String(master.port), '--save', '3600 1'];
+    replica = await startNode('agent', replicaArgs, { dir: replicaDir, port: replicaPort });
+    await mixedWrites(master.client, 2000, 65);
+    await waitConverged(master, [replica]);
+    await replica.kill('SIGTERM');
+    await replica.stop();
+    await mixedWrites(master.client, 200, 66);
+    const s0 = await stats(master);
+    replica = await startNode('agent', replicaArgs, { dir: replicaDir, port: replicaPort });
+    await waitConverged(master, [replica]);
+    expect(await stats(master)).toEqual({ full: s0.full, ok: s0.ok + 1, err: s0.err });
   });
 
   it('the master stopped mid-transfer: the replica serves its old data, discards the partial snapshot, resyncs', async () => {
