@@ -242,6 +242,21 @@ describe('replication faults', () => {
     expect(await replica.client.exists('old')).toBe(0);
   });
 
+  it('writes buffered for a replica during its full sync are bounded too: overrun drops it, it recovers', async () => {
+    master = await startNode('agent', ['--client-output-buffer-limit', 'replica 256kb 128kb 1']);
+    await writeBlob(master, 'base', 2000, 100);
+    // A slow snapshot (1 ms per key): the sync lasts about two seconds.
+    await master.client.config('SET', 'rdb-key-save-delay', '1000');
+    replica = await startReplica('agent', master);
+    await waitFor(async () => (await replInfo(replica!)).master_sync_in_progress === '1');
+    await writeBlob(master, 'during', 100, 10_000); // ~1 MB while the snapshot is being sent
+    await waitFor(() => countLog(master!, /overcoming of output buffer limits/) > 0, { timeoutMs: 10_000 });
+    await waitFor(() => countLog(replica!, /discarding the partially received snapshot/) > 0);
+    await master.client.config('SET', 'rdb-key-save-delay', '0');
+    await waitConverged(master, [replica], 30_000);
+    expect(await replica.client.get('during:99')).toBe(blobValue('during:99', 10_000));
+  });
+
   it('a replica overrunning its output buffer limit is dropped, the master does not grow, and it recovers', async () => {
     master = await startNode('agent', ['--client-output-buffer-limit', 'replica 512kb 256kb 1']);
     proxy = await startFaultProxy(master.port);
