@@ -233,7 +233,7 @@ function memorySection(server: Server): InfoFields {
     ['rss_overhead_bytes', 0],
     ['mem_fragmentation_ratio', used > 0 ? (rss / used).toFixed(2) : '0.00'],
     ['mem_fragmentation_bytes', rss - used],
-    ['mem_not_counted_for_evict', Math.max(0, used - startup - dataset)],
+    ['mem_not_counted_for_evict', Math.max(0, used - server.evictionUsedBytes())],
     field('mem_replication_backlog', 0),
     field('mem_total_replication_buffers', 0),
     field('mem_clients_slaves', 0),

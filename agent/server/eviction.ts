@@ -23,8 +23,11 @@ export type EvictionPolicy =
   | 'volatile-random'
   | 'volatile-ttl';
 
-/** At most this many keys are evicted for one command; the rest waits for the next command or the cron. */
-const MAX_EVICTIONS_PER_CALL = 4096;
+/**
+ * Time one eviction pass may take (Redis bounds it by maxmemory-eviction-tenacity too); when it runs out while
+ * still over the limit, another pass is scheduled right after the current event, and commands keep running.
+ */
+const EVICTION_BUDGET_MS = 2;
 /** Candidates kept between evictions (Redis: EVPOOL_SIZE). */
 const POOL_SIZE = 16;
 
@@ -36,6 +39,10 @@ export interface EvictionHost {
   evict(db: Database, key: string): void;
   nowMs(): number;
   random(): number;
+  /** Monotonic clock in ms (performance.now) for the time budget. */
+  monotonicMs(): number;
+  /** Runs `fn` once the current event is done. */
+  defer(fn: () => void): void;
 }
 
 interface Candidate {
@@ -50,6 +57,7 @@ export class Evictor {
   policy: EvictionPolicy = 'noeviction';
   samples = 5;
   private pool: Candidate[] = [];
+  private continuationScheduled = false;
 
   constructor(private readonly host: EvictionHost) {}
 
@@ -72,11 +80,20 @@ export class Evictor {
   perform(): boolean {
     if (this.maxmemoryBytes === 0 || this.host.usedBytes() <= this.maxmemoryBytes) return true;
     if (this.policy === 'noeviction') return false;
-    for (let n = 0; n < MAX_EVICTIONS_PER_CALL; n++) {
+    const deadline = this.host.monotonicMs() + EVICTION_BUDGET_MS;
+    for (let n = 0; ; n++) {
       const victim = this.pickVictim();
       if (victim === undefined) return false;
       this.host.evict(victim.db, victim.key);
       if (this.host.usedBytes() <= this.maxmemoryBytes) return true;
+      if ((n & 15) === 15 && this.host.monotonicMs() > deadline) break;
+    }
+    if (!this.continuationScheduled) {
+      this.continuationScheduled = true;
+      this.host.defer(() => {
+        this.continuationScheduled = false;
+        this.perform();
+      });
     }
     return true;
   }

@@ -149,6 +149,8 @@ export class Server {
   readonly outputSampler = new RateSampler();
   /** The highest used_memory seen. */
   peakMemoryBytes = 0;
+  /** Normal clients' buffers as of the last cron tick (see evictionUsedBytes). */
+  private clientsMemorySampleBytes = 0;
   /** used_memory_startup: what the server allocated before holding any data. */
   startupMemoryBytes = 0;
 
@@ -255,10 +257,17 @@ export class Server {
     this.pubsub = new PubSub((c) => this.wake(c));
     this.evictor = new Evictor({
       keyspace: this.keyspace,
-      usedBytes: () => this.startupMemoryBytes + this.memory.datasetBytes(),
+      usedBytes: () => this.evictionUsedBytes(),
       evict: (db, key) => this.evictKey(db, key),
       nowMs: () => this.nowMs,
       random: this.random,
+      monotonicMs: () => performance.now(),
+      defer: (fn) =>
+        setImmediate(() => {
+          this.nowMs = this.clock.nowMs();
+          fn();
+          if (this.pendingFlush.size > 0) this.flushPending();
+        }),
     });
     this.slowlog = new SlowLog(config.getInt('slowlog-log-slower-than'), config.getInt('slowlog-max-len'));
     this.latency = new LatencyMonitor(config.getInt('latency-monitor-threshold'));
@@ -939,6 +948,7 @@ export class Server {
     this.inputSampler.sample(this.stats.netInputBytes, this.nowMs);
     this.outputSampler.sample(this.stats.netOutputBytes, this.nowMs);
     if (this.idleTimeoutMs > 0) this.closeIdleClients();
+    if (this.maxmemoryBytes > 0) this.clientsMemorySampleBytes = this.clientsMemoryBytes();
     if (this.maxmemoryBytes > 0) this.evictor.perform();
     for (const hook of this.cronHooks) {
       try {
@@ -959,6 +969,21 @@ export class Server {
         c.destroy();
       }
     }
+  }
+
+  /**
+   * What maxmemory compares against: used_memory minus what Redis does not count for eviction (replica output
+   * buffers, the AOF buffer). Normal clients' buffers come from the last cron tick, so the per-command check
+   * stays O(1).
+   */
+  evictionUsedBytes(): number {
+    const backlog = this.memoryOverheads.get('mem_replication_backlog');
+    return (
+      this.startupMemoryBytes +
+      this.memory.datasetBytes() +
+      this.clientsMemorySampleBytes +
+      (backlog === undefined ? 0 : backlog())
+    );
   }
 
   /** used_memory: the dataset estimate, client buffers and subsystems' own memory. */
