@@ -124,16 +124,16 @@ export async function verifySync(opts: VerifyOptions): Promise<VerifyResult> {
         const list = problems.get(l.replica.name)!;
         if (!replicaInfos.get(l.replica.name) && connErrors.has(l.replica.name)) {
           list.push(`${l.replica.name} does not answer: ${connErrors.get(l.replica.name)}`);
-        } else if (!masterInfos.get(l.master.name) && connErrors.has(l.master.name)) {
-          list.push(
-            `${l.master.name} (master of ${l.replica.name}) cannot be reached: ${connErrors.get(l.master.name)}`,
-          );
         } else {
-          list.push(...res.problems);
+          // The replica's own view first (link down and why); the master's silence adds the operator's view.
+          const masterSilent = !masterInfos.get(l.master.name) && connErrors.has(l.master.name);
+          const silence = `${l.master.name} (master of ${l.replica.name}) does not answer`;
+          list.push(...res.problems.filter((p) => !(masterSilent && p.startsWith(silence))));
+          if (masterSilent) list.push(`${silence}: ${connErrors.get(l.master.name)}`);
         }
       }
 
-      // Probe write per tree whose replicas all pass the structural checks.
+      // Probe write per tree.
       const trees = new Map<string, string[]>();
       for (const r of opts.replicas) {
         const root = rootOf(r);

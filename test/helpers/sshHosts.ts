@@ -73,8 +73,17 @@ function portFree(address: string, port: number): Promise<boolean> {
   });
 }
 
+/** SSH ports are drawn at random from this range, so that harnesses running at once rarely collide. */
+const SSH_PORT_MIN = 2200;
+const SSH_PORT_SPAN = 2000;
+/** Attempts to start one host's sshd (a port taken between our check and sshd's bind means another try). */
+const START_ATTEMPTS = 5;
+
 async function pickPort(address: string): Promise<number> {
-  for (let port = 2222; port < 2400; port++) if (await portFree(address, port)) return port;
+  for (let i = 0; i < 200; i++) {
+    const port = SSH_PORT_MIN + Math.floor(Math.random() * SSH_PORT_SPAN);
+    if (await portFree(address, port)) return port;
+  }
   throw new Error(`no free port for sshd on ${address}`);
 }
 
@@ -124,6 +133,101 @@ function sshdConfig(h: { address: string; port: number; dir: string; passwordAut
   ].join('\n');
 }
 
+const launchedOutput = new WeakMap<ChildProcess, () => string>();
+
+/**
+ * Starts one host's sshd inside its namespaces and waits until it accepts connections. Resolves ok: false when
+ * sshd exits first (typically: the port was taken meanwhile); the process is then gone.
+ */
+async function launch(
+  spec: SshHostSpec,
+  hostDir: string,
+  port: number,
+): Promise<{ ok: boolean; proc: ChildProcess; output: () => string }> {
+  writeFileSync(
+    `${hostDir}/sshd_config`,
+    sshdConfig({
+      address: spec.address,
+      port,
+      dir: hostDir,
+      passwordAuth: spec.rootPassword !== undefined,
+    }),
+  );
+  // A previous attempt may have written into the layers (useradd...): start from empty ones.
+  rmSync(`${hostDir}/layers`, { recursive: true, force: true });
+  const mounts = OVERLAID_DIRS.map((d) => {
+    const upper = `${hostDir}/layers${d}/upper`;
+    const work = `${hostDir}/layers${d}/work`;
+    mkdirSync(upper, { recursive: true });
+    mkdirSync(work, { recursive: true });
+    return `mount -t overlay overlay -o lowerdir=${d},upperdir=${upper},workdir=${work} ${d}`;
+  });
+  const setup = [
+    'set -e',
+    ...mounts,
+    'mount -t tmpfs -o mode=0755 tmpfs /run',
+    'mkdir -p /run/sshd && chmod 0755 /run/sshd',
+    ...(spec.rootPassword !== undefined ? [`echo 'root:${spec.rootPassword}' | chpasswd`] : []),
+    ...(spec.users ?? []).flatMap((u) => [
+      // Home under /var, which is overlaid: nothing lands on the real machine.
+      `useradd -m -d /var/lib/home-${u.name} -s /bin/sh ${u.name}`,
+      // useradd leaves the account locked ("!"), which sshd without PAM refuses even for keys: '*' is unlocked
+      // yet matches no password.
+      `usermod -p '*' ${u.name}`,
+      ...(u.sudo
+        ? [
+            `echo '${u.name} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${u.name}`,
+            `chmod 0440 /etc/sudoers.d/${u.name}`,
+          ]
+        : []),
+    ]),
+    `exec ${SSHD} -D -e -f ${hostDir}/sshd_config`,
+  ].join('\n');
+  const proc = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
+      'sh',
+      '-c',
+      setup,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  proc.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  const getOutput = () => output;
+  launchedOutput.set(proc, getOutput);
+  let up: string;
+  try {
+    up = await waitFor(
+      async () => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return 'exited';
+        // Connecting proves that something listens there; still being alive right after proves it is ours.
+        if (!(await canConnect(spec.address, port))) return '';
+        await new Promise((r) => setTimeout(r, 100));
+        return proc.exitCode === null && proc.signalCode === null ? 'up' : 'exited';
+      },
+      { timeoutMs: 10_000, description: `sshd of ${spec.name} on ${spec.address}:${port}` },
+    );
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
+  }
+  if (up !== 'up') {
+    await new Promise<void>((resolve) =>
+      proc.exitCode !== null ? resolve() : proc.once('close', () => resolve()),
+    );
+  }
+  return { ok: up === 'up', proc, output: getOutput };
+}
+
 export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-sshhosts-'));
   // Non-root test users must be able to read their authorized_keys below it.
@@ -166,64 +270,20 @@ export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
         `${hostDir}/ssh_host_ed25519_key`,
       ]);
       writeFileSync(`${hostDir}/authorized_keys`, `${clientPublicKey}\n`, { mode: 0o644 });
-      const port = await pickPort(spec.address);
-      writeFileSync(
-        `${hostDir}/sshd_config`,
-        sshdConfig({
-          address: spec.address,
-          port,
-          dir: hostDir,
-          passwordAuth: spec.rootPassword !== undefined,
-        }),
-      );
-      const mounts = OVERLAID_DIRS.map((d) => {
-        const upper = `${hostDir}/layers${d}/upper`;
-        const work = `${hostDir}/layers${d}/work`;
-        mkdirSync(upper, { recursive: true });
-        mkdirSync(work, { recursive: true });
-        return `mount -t overlay overlay -o lowerdir=${d},upperdir=${upper},workdir=${work} ${d}`;
-      });
-      const setup = [
-        'set -e',
-        ...mounts,
-        'mount -t tmpfs -o mode=0755 tmpfs /run',
-        'mkdir -p /run/sshd && chmod 0755 /run/sshd',
-        ...(spec.rootPassword !== undefined ? [`echo 'root:${spec.rootPassword}' | chpasswd`] : []),
-        ...(spec.users ?? []).flatMap((u) => [
-          // Home under /var, which is overlaid: nothing lands on the real machine.
-          `useradd -m -d /var/lib/home-${u.name} -s /bin/sh ${u.name}`,
-          // useradd leaves the account locked ("!"), which sshd without PAM refuses even for keys: '*' is unlocked
-          // yet matches no password.
-          `usermod -p '*' ${u.name}`,
-          ...(u.sudo
-            ? [
-                `echo '${u.name} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${u.name}`,
-                `chmod 0440 /etc/sudoers.d/${u.name}`,
-              ]
-            : []),
-        ]),
-        `exec ${SSHD} -D -e -f ${hostDir}/sshd_config`,
-      ].join('\n');
-      const proc = spawn(
-        'unshare',
-        [
-          '--mount',
-          '--propagation',
-          'private',
-          '--pid',
-          '--fork',
-          '--kill-child',
-          '--mount-proc',
-          'sh',
-          '-c',
-          setup,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      procs.push(proc);
-      let output = '';
-      proc.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-      proc.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+      let port = 0;
+      let proc: ChildProcess | undefined;
+      for (let attempt = 1; !proc; attempt++) {
+        port = await pickPort(spec.address);
+        const started = await launch(spec, hostDir, port);
+        if (started.ok) {
+          proc = started.proc;
+          procs.push(proc);
+          break;
+        }
+        if (attempt >= START_ATTEMPTS)
+          throw new Error(`sshd for ${spec.name} did not start: ${started.output()}`);
+      }
+      const getOutput = launchedOutput.get(proc)!;
       const hostPublicKey = readFileSync(`${hostDir}/ssh_host_ed25519_key.pub`, 'utf8')
         .trim()
         .split(' ')
@@ -235,9 +295,9 @@ export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
         port,
         hostPublicKey,
         dir: hostDir,
-        log: () => output,
+        log: () => getOutput(),
         sh(command, opts = {}) {
-          const inner = firstChild(proc.pid!);
+          const inner = firstChild(proc!.pid!);
           if (!inner) throw new Error(`host ${spec.name} is not running`);
           const r = spawnSync('nsenter', ['-t', String(inner), '-m', '-p', 'sh', '-c', command], {
             encoding: 'utf8',
@@ -247,13 +307,6 @@ export async function startSshHosts(specs: SshHostSpec[]): Promise<SshHosts> {
         },
       };
       hosts.push(host);
-      await waitFor(
-        async () => {
-          if (proc.exitCode !== null) throw new Error(`sshd for ${spec.name} exited: ${output}`);
-          return canConnect(spec.address, port);
-        },
-        { timeoutMs: 10_000, description: `sshd of ${spec.name} on ${spec.address}:${port}` },
-      );
     }
     writeFileSync(
       knownHostsFile,
