@@ -232,7 +232,7 @@ export class Client {
         this.readPaused = false;
         if (this.closed) return;
         socket.resume();
-        this.server.nowMs = this.server.clock.nowMs();
+        this.server.refreshClock();
         this.drainPending();
       });
     }

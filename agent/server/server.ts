@@ -264,7 +264,7 @@ export class Server {
       monotonicMs: () => performance.now(),
       defer: (fn) =>
         setImmediate(() => {
-          this.nowMs = this.clock.nowMs();
+          this.refreshClock();
           fn();
           if (this.pendingFlush.size > 0) this.flushPending();
         }),
@@ -415,7 +415,7 @@ export class Server {
   }
 
   private accept(socket: Socket): void {
-    this.nowMs = this.clock.nowMs();
+    this.refreshClock();
     if (this.shuttingDown) {
       socket.destroy();
       return;
@@ -440,7 +440,7 @@ export class Server {
     const client = this.createClient(socket, addr, laddr);
     this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => {
-      this.nowMs = this.clock.nowMs();
+      this.refreshClock();
       this.stats.netInputBytes += chunk.length;
       this.stats.readsProcessed++;
       client.onData(chunk);
@@ -792,7 +792,7 @@ export class Server {
     }
     if (timeoutMs > 0) {
       state.timer = setTimeout(() => {
-        this.nowMs = this.clock.nowMs();
+        this.refreshClock();
         if (c.blocked !== state) return;
         this.unblock(c, true);
       }, timeoutMs);
@@ -836,10 +836,17 @@ export class Server {
       .finally(() => {
         c.awaiting = false;
         if (c.closed) return;
-        this.nowMs = this.clock.nowMs();
+        this.refreshClock();
         c.flush();
         c.drainPending();
       });
+  }
+
+  /** Sets `nowMs` from the clock (the wall clock through performance.now when it is the system clock). */
+  refreshClock(): number {
+    this.nowMs =
+      this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + performance.now();
+    return this.nowMs;
   }
 
   /** Is the client connected over loopback (or internal)? enable-*-command "local" uses it. */
@@ -852,7 +859,7 @@ export class Server {
     if (this.callDepth > 0) {
       // Inside another client's command: finish that first (Redis serves unblocked clients afterwards).
       setImmediate(() => {
-        this.nowMs = this.clock.nowMs();
+        this.refreshClock();
         c.drainPending();
         if (this.pendingFlush.size > 0) this.flushPending();
       });
@@ -914,7 +921,7 @@ export class Server {
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.pauseTimer = undefined;
     this.pauseUntilMs = 0;
-    this.nowMs = this.clock.nowMs();
+    this.refreshClock();
     for (const c of [...this.clients.values()]) {
       const argv = c.held;
       if (argv === null || c.closed) continue;
@@ -942,8 +949,8 @@ export class Server {
   // ---------------------------------------------------------------- lifecycle
 
   private cron(): void {
-    this.nowMs = this.clock.nowMs();
-    if (this.clockOffsetMs !== undefined) this.clockOffsetMs = this.nowMs - performance.now();
+    if (this.clockOffsetMs !== undefined) this.clockOffsetMs = Date.now() - performance.now();
+    this.refreshClock();
     this.opsSampler.sample(this.stats.totalCommands, this.nowMs);
     this.inputSampler.sample(this.stats.netInputBytes, this.nowMs);
     this.outputSampler.sample(this.stats.netOutputBytes, this.nowMs);
