@@ -314,3 +314,36 @@ test('destroy stops the agents and removes what apply installed, keeping data un
   expect(purge.code).toBe(0);
   for (const h of lab.hosts) expect(h.sh('ls /var/lib/orchestrate/*').stdout.trim()).toBe('');
 });
+
+test('host keys: unknown hosts are refused until --accept-new-host-keys records them', async () => {
+  const emptyKnownHosts = path.join(dir, 'known_hosts.empty');
+  writeFileSync(emptyKnownHosts, '');
+  const file = path.join(dir, 'unknown-keys.yaml');
+  writeFileSync(file, readFileSync(writeInventory(), 'utf8').replace(lab.knownHostsFile, emptyKnownHosts));
+  const refused = await runCli(['plan', file, '--json', '--agent', agent], ENV);
+  expect(refused.code).toBe(1);
+  expect(refused.json.error.code).toBe('E_FACTS');
+  expect(refused.json.error.details.join('\n')).toMatch(/m: host key of \[127\.0\.0\.81\]:\d+ is not in/);
+  expect(readFileSync(emptyKnownHosts, 'utf8')).toBe('');
+  const accepted = await runCli(['plan', file, '--accept-new-host-keys', '--agent', agent], ENV);
+  expect(accepted.code).toBe(0);
+  const recorded = readFileSync(emptyKnownHosts, 'utf8');
+  for (const h of ['m', 'r'])
+    expect(recorded).toContain(`[${lab.host(h).address}]:${lab.host(h).port} ${lab.host(h).hostPublicKey}`);
+});
+
+test('a host behind a jump host is reached through it', async () => {
+  const file = path.join(dir, 'jump.yaml');
+  const m = lab.host('m');
+  writeFileSync(
+    file,
+    readFileSync(writeInventory(), 'utf8').replace(
+      `    ssh: { port: ${lab.host('r').port} }`,
+      `    ssh: { port: ${lab.host('r').port}, jumpHost: { address: 127.0.0.81, port: ${m.port}, user: root, identityFile: ${lab.clientKeyFile}, useAgent: false } }`,
+    ),
+  );
+  expect(readFileSync(file, 'utf8')).toContain('jumpHost');
+  const r = await runCli(['plan', file, '--json', '--limit', 'r', '--agent', agent], ENV);
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(r.json.plan.nodes.map((n: { name: string }) => n.name)).toEqual(['r']);
+});
