@@ -48,7 +48,15 @@ import type { Client } from '../server/client';
 import type { PropagatedCommand, Server } from '../server/server';
 import { AofCommandEncoder, AofCommandReader, AofReadError, AofRewriteEncoder } from './aofFormat';
 import { AofManifest, AofManifestError, type AofFileInfo } from './aofManifest';
-import { AtomicFileWriter, installLoadedDatabases, loadRdbFile, safeUnlink, saveRdbSync } from './rdbFile';
+import {
+  AtomicFileWriter,
+  installLoadedDatabases,
+  loadRdbFile,
+  pumpToFile,
+  safeUnlink,
+  saveRdbSync,
+  skipBytes,
+} from './rdbFile';
 import { RdbSnapshotStream, SnapshotChunkStream } from './rdbSnapshot';
 import { dataDir, type PersistenceContext } from './context';
 
@@ -182,7 +190,7 @@ export class Aof {
     try {
       let written = 0;
       while (written < total) {
-        const n = writevSync(this.fd, written === 0 ? parts : remainder(parts, written));
+        const n = writevSync(this.fd, written === 0 ? parts : skipBytes(parts, written));
         if (n <= 0) throw new Error('short write to the AOF');
         written += n;
       }
@@ -377,15 +385,13 @@ export class Aof {
     const target = path.join(this.dirPath, job.base.name);
     const fsyncEvery = this.server.config.getBool('aof-rewrite-incremental-fsync') ? REWRITE_FSYNC_BYTES : 0;
     job.writer = await AtomicFileWriter.create(target, fsyncEvery, 'rewriteaof');
-    for (;;) {
-      if (job.aborted) return;
-      const r = await job.stream.next();
-      if (r.done) break;
-      if (job.aborted) return;
-      await job.writer.write(r.value);
-      this.updateCow(job);
-    }
-    if (job.aborted) return;
+    const complete = await pumpToFile(
+      job.stream,
+      job.writer,
+      () => job.aborted,
+      () => this.updateCow(job),
+    );
+    if (!complete || job.aborted) return;
     await job.writer.commit();
   }
 
@@ -676,20 +682,6 @@ export class Aof {
     this.server.log.notice(`Successfully migrated an old-style AOF into the AOF directory ${dir}`);
     return m;
   }
-}
-
-/** The buffers after `skip` bytes of `parts` (to finish a short writev). */
-function remainder(parts: Buffer[], skip: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    if (skip >= p.length) {
-      skip -= p.length;
-      continue;
-    }
-    out.push(skip > 0 ? p.subarray(skip) : p);
-    skip = 0;
-  }
-  return out;
 }
 
 /** Replays AOF files through a fake client. */

@@ -29,6 +29,7 @@ import { dataDir, type PersistenceContext } from './context';
 import { accessModeFor, type AccessMode } from './keyspaceAdapter';
 import {
   AtomicFileWriter,
+  pumpToFile,
   RdbLoadError,
   installLoadedDatabases,
   loadRdbFile,
@@ -238,15 +239,13 @@ export class Persistence implements PersistenceContext {
   private async runBgsave(job: BgsaveJob): Promise<void> {
     const fsyncEvery = this.server.config.getBool('rdb-save-incremental-fsync') ? RDB_AUTOSYNC_BYTES : 0;
     job.writer = await AtomicFileWriter.create(this.dumpPath, fsyncEvery);
-    for (;;) {
-      if (job.aborted) return;
-      const r = await job.stream.next();
-      if (r.done) break;
-      if (job.aborted) return;
-      await job.writer.write(r.value);
-      this.noteCow(job);
-    }
-    if (job.aborted) return;
+    const complete = await pumpToFile(
+      job.stream,
+      job.writer,
+      () => job.aborted,
+      () => this.noteCow(job),
+    );
+    if (!complete || job.aborted) return;
     await job.writer.commit();
   }
 

@@ -13,31 +13,31 @@
  *    the right cut by Map identity. So `beforeReplaceAll` needs no work at all, and the image keeps the numbers
  *    the databases had at the cut.
  * 3. Every key change goes through `beforeMutate(db, key)` first (keyspace/database.ts's invariant). The first
- *    time a key of the cut is about to change, the snapshot takes its value *as it is now*, which is still its
- *    value at the cut: either it writes it out at once, or it keeps a copy (a *pre-image*) to write when the walk
- *    gets there. A key that did not exist yet is remembered as created-after-the-cut and never written. A deleted
- *    key's pre-image is written with its old value. Strings are immutable, so a pre-image of a string is a
- *    reference; a collection is copied element by element (the elements themselves are shared) because commands
- *    change collections in place (LPUSH).
- * 4. The walk needs to know, for a key about to change, whether it has already written it (then nothing is
- *    needed) or not. A JS Map has no positions to compare, and a "visited" Set of every key would cost memory
- *    proportional to the dataset. So a database of n keys is walked in P = ceil(n / keysPerPass) passes; a key
- *    belongs to the pass `hash(key) mod P`, and a pass iterates the live Map, writing only its own keys. The
- *    visited Set then holds at most one pass's keys (about keysPerPass), and is dropped after the pass:
- *      pass(key) < current pass  -> already written, nothing to do;
- *      pass(key) = current pass  -> written iff in the visited Set; if not, write it now (before the change);
- *      pass(key) > current pass  -> keep its pre-image (or the created-after-the-cut mark) for its pass, whose
- *                                   first step writes the pre-images and marks them visited.
- *    A key deleted and re-created during its pass comes back at the end of the Map's order: the visited Set (or
- *    the created mark) keeps it from being written twice.
+ *    time a key of the cut is about to change, the snapshot writes it out at once, with its value *as it is now*,
+ *    which is still its value at the cut (a deleted key is written with its old value; a collection changed in
+ *    place, by LPUSH say, is written before the push), and remembers the key as done. A key that did not exist
+ *    yet is remembered too, as created after the cut, and never written. RDB entries may come in any order (the
+ *    encoder switches databases with SELECTDB as needed), so nothing has to be kept for later: no copies.
+ * 4. The walk must then skip keys already done, and a change must not write a key the walk already wrote. A JS
+ *    Map has no positions to compare, and a "done" Set of every key would cost memory proportional to the
+ *    dataset. So a database of n keys is walked in P = ceil(n / keysPerPass) passes; a key belongs to the pass
+ *    `hash(key) mod P`, and a pass iterates the live Map, writing only its own keys:
+ *      pass(key) < current pass  -> already written by the walk, nothing to do;
+ *      pass(key) = current pass  -> the pass's visited Set says whether it was written; if not, write it now;
+ *      pass(key) > current pass  -> write it now and add it to that pass's marks, which become the pass's
+ *                                   visited Set when it starts.
+ *    The visited Set of the running pass holds at most about keysPerPass keys and is dropped after the pass. A
+ *    key deleted and re-created comes back at the end of the Map's order: its mark keeps it from being written
+ *    twice, and a key created after the cut is never written at all.
  *
  * Costs: the cut is instant; each slice does a bounded amount of work (the driver gives a time and byte budget);
- * the extra memory is the pre-images and marks of keys changed during the snapshot (proportional to what is
- * written meanwhile), the visited Set of one pass (bounded by keysPerPass) and whatever the consumer has not
- * pulled yet. The walk iterates each database P times, hashing keys (cheap next to encoding them).
+ * the extra memory is one mark (a Set entry) per key changed during the snapshot (proportional to what is written
+ * meanwhile), the visited Set of one pass (bounded by keysPerPass), and the bytes the consumer has not pulled yet.
+ * The walk iterates each database P times, hashing keys (cheap next to encoding them).
  * Limits: one value is encoded in one go, so a single huge collection costs one slice proportional to its size
- * (Redis's DUMP of it costs the same). Access metadata (IDLE/FREQ, written only under LRU/LFU eviction policies)
- * is read when the key is written, not frozen at the cut, because reads update it without any hook.
+ * (Redis's DUMP of it costs the same), and so does the first change of such a key during a snapshot. Access
+ * metadata (IDLE/FREQ, written only under LRU/LFU eviction policies) is read when the key is written, not frozen
+ * at the cut, because reads update it without any hook.
  *
  * Several snapshots may run at once (a BGSAVE and a replica's full sync); each is independent, and the registry
  * forwards the keyspace's hooks to all of them. The entries go to a sink (the RDB encoder in rdbSnapshot.ts, the
@@ -47,17 +47,11 @@ import type { Database, Keyspace, Value } from '../keyspace/database';
 import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
-/** Keys a pass may visit: bounds the visited Set (about 40 bytes per key). */
-export const DEFAULT_KEYS_PER_PASS = 256 * 1024;
+/** Keys a pass may visit: bounds the visited Set (about KEY_MARK_BYTES per key). */
+export const DEFAULT_KEYS_PER_PASS = 128 * 1024;
 
-/** Created after the cut: never part of the image. */
-const CREATED = null;
-type PreImage = RdbEntry | typeof CREATED;
-
-/** Rough bytes of bookkeeping per remembered key (a Map entry and the mark). */
-const MARK_BYTES = 48;
-/** Rough bytes per key of a pass's visited Set. */
-const VISITED_BYTES = 32;
+/** Rough bytes per key remembered in a visited Set or a pass's marks (V8 Set entry, with growth slack). */
+const KEY_MARK_BYTES = 32;
 
 export interface SnapshotOptions {
   /** Which access metadata entries carry (IDLE/FREQ), as the eviction policy decides. */
@@ -84,10 +78,8 @@ interface DbCut {
   pass: number;
   /** Keys of the current pass already written (or never to be); null before the pass has started. */
   visited: Set<string> | null;
-  /** Pre-images of keys of passes not started yet, per pass. */
-  readonly preImages: Array<Map<string, PreImage> | null>;
-  /** Pre-images being written at the start of the current pass. */
-  pending: Iterator<PreImage> | null;
+  /** Keys of passes not started yet that are already written or created after the cut, per pass. */
+  readonly marks: Array<Set<string> | null>;
   iter: Iterator<[string, Value]> | null;
   /** The Maps no longer belong to any database (flushed): entries are released as they are written. */
   detached: boolean;
@@ -96,7 +88,7 @@ interface DbCut {
 export interface SnapshotStats {
   keysTotal: number;
   keysWritten: number;
-  /** Keys written from the hook or from pre-images (they changed during the snapshot). */
+  /** Keys written by the hook, before their first change after the cut. */
   keysChangedDuringSnapshot: number;
   /** Estimated bytes held because of writes during the snapshot, now and at most. */
   extraBytes: number;
@@ -116,23 +108,6 @@ export function passOf(key: string, passes: number): number {
     h = Math.imul(h ^ n, 0x01000193);
   }
   return (h >>> 0) % passes;
-}
-
-/** Estimated bytes of a pre-image. */
-function entryBytes(e: RdbEntry): number {
-  const v = e.value;
-  const n = MARK_BYTES + e.key.length;
-  switch (v.type) {
-    case 'string':
-      return n + 16 + v.value.length; // the old string stays alive while the live value moves on
-    case 'list':
-      return n + 8 * v.items.length;
-    case 'set':
-      return n + 8 * v.members.length;
-    case 'hash':
-    case 'zset':
-      return n + 40 * v.entries.length;
-  }
 }
 
 /**
@@ -215,8 +190,7 @@ export class KeyspaceSnapshot {
         passes,
         pass: 0,
         visited: null,
-        preImages: new Array<Map<string, PreImage> | null>(passes).fill(null),
-        pending: null,
+        marks: new Array<Set<string> | null>(passes).fill(null),
         iter: null,
         detached: false,
       };
@@ -249,16 +223,9 @@ export class KeyspaceSnapshot {
     while (!this.finished) {
       const cut = this.cuts[this.current];
       if (cut.visited === null) this.startPass(cut);
-      if (cut.pending !== null) {
-        const r = cut.pending.next();
-        if (r.done) cut.pending = null;
-        else if (r.value !== CREATED) this.writePreImage(r.value);
-        else this.addExtra(-MARK_BYTES);
-      } else {
-        const r = cut.iter!.next();
-        if (r.done) this.endPass(cut);
-        else this.visit(cut, r.value[0], r.value[1]);
-      }
+      const r = cut.iter!.next();
+      if (r.done) this.endPass(cut);
+      else this.visit(cut, r.value[0], r.value[1]);
       if (++sinceCheck >= checkEvery) {
         sinceCheck = 0;
         if (shouldStop()) break;
@@ -269,21 +236,13 @@ export class KeyspaceSnapshot {
 
   private startPass(cut: DbCut): void {
     if (!cut.detached && !this.keyspace.dbs.some((db) => db.dict === cut.dict)) cut.detached = true;
-    const visited = new Set<string>();
-    const pre = cut.preImages[cut.pass];
-    cut.preImages[cut.pass] = null;
-    if (pre !== null) {
-      // Marked visited at once: until their pre-image is written, a change of these keys must not write them.
-      for (const key of pre.keys()) visited.add(key);
-      this.addExtra(VISITED_BYTES * pre.size);
-      cut.pending = pre.values();
-    }
-    cut.visited = visited;
+    cut.visited = cut.marks[cut.pass] ?? new Set<string>();
+    cut.marks[cut.pass] = null;
     cut.iter = cut.dict.entries();
   }
 
   private endPass(cut: DbCut): void {
-    this.addExtra(-VISITED_BYTES * cut.visited!.size);
+    this.addExtra(-KEY_MARK_BYTES * cut.visited!.size);
     cut.visited = null;
     cut.iter = null;
     cut.pass++;
@@ -301,19 +260,13 @@ export class KeyspaceSnapshot {
     const visited = cut.visited!;
     if (visited.has(key)) return;
     visited.add(key);
-    this.addExtra(VISITED_BYTES);
+    this.addExtra(KEY_MARK_BYTES);
     this.sink(this.entry(cut, key, value));
     this.stats.keysWritten++;
     if (cut.detached) {
       cut.dict.delete(key);
       cut.expires.delete(key);
     }
-  }
-
-  private writePreImage(e: RdbEntry): void {
-    this.addExtra(-entryBytes(e));
-    this.sink(e);
-    this.stats.keysWritten++;
   }
 
   private entry(cut: DbCut, key: string, value: Value): RdbEntry {
@@ -323,38 +276,23 @@ export class KeyspaceSnapshot {
     return e;
   }
 
-  /** The keyspace hook: `key` of `db` is about to change. */
+  /** The keyspace hook: `key` of `db` is about to change: write it now unless it is done already. */
   beforeMutate(db: Database, key: string): void {
     const cut = this.byDict.get(db.dict);
     if (cut === undefined) return;
     const pass = passOf(key, cut.passes);
     if (pass < cut.pass) return;
-    const started = this.cuts[this.current] === cut;
-    if (started && pass === cut.pass && cut.visited !== null) {
-      const visited = cut.visited;
-      if (visited.has(key)) return;
-      visited.add(key);
-      this.addExtra(VISITED_BYTES);
-      const value = cut.dict.get(key);
-      if (value === undefined) return; // created after the cut
-      this.stats.keysChangedDuringSnapshot++;
-      this.stats.keysWritten++;
-      this.sink(this.entry(cut, key, value));
-      return;
-    }
-    let pre = cut.preImages[pass];
-    if (pre === null) pre = cut.preImages[pass] = new Map();
-    if (pre.has(key)) return;
+    let done: Set<string>;
+    if (pass === cut.pass && cut.visited !== null) done = cut.visited;
+    else done = cut.marks[pass] ?? (cut.marks[pass] = new Set<string>());
+    if (done.has(key)) return;
+    done.add(key);
+    this.addExtra(KEY_MARK_BYTES);
     const value = cut.dict.get(key);
-    if (value === undefined) {
-      pre.set(key, CREATED);
-      this.addExtra(MARK_BYTES);
-      return;
-    }
-    const e = this.entry(cut, key, value);
-    pre.set(key, e);
+    if (value === undefined) return; // created after the cut
     this.stats.keysChangedDuringSnapshot++;
-    this.addExtra(entryBytes(e));
+    this.stats.keysWritten++;
+    this.sink(this.entry(cut, key, value));
   }
 
   /**

@@ -1,0 +1,438 @@
+// Persistence benchmark (issue 3): the built agent (dist/orchestrate-agent.js) side by side with real redis-server 7
+// in the same run, same settings, on the same mixed dataset of BENCH_KEYS keys (default 1,000,000): 96% strings
+// "key:%012d" with 100-byte values (the keys redis-benchmark -r 1000000 writes to), 1% each lists (16 items),
+// hashes (8 fields), sets (8 members) and zsets (8 members). For each server:
+// - SAVE time and dump file size; BGSAVE time (command to rdb_bgsave_in_progress:0) with no load;
+// - load time at startup ("DB loaded from disk: X seconds" in the log) of its own dump;
+// - throughput and p99 latency of `redis-benchmark -P 16 -c 50 -t set -r 1000000 -d 100` undisturbed, then with a
+//   BGSAVE started inside the same load (the load is sized to outlast the BGSAVE; whether it did is printed);
+// - the extra memory of that BGSAVE: rdb_last_cow_size (Redis: copy-on-write pages of the fork child; agent: the
+//   snapshot's pre-images, visited keys and unwritten bytes) and how much higher the process RSS peaks during the
+//   BGSAVE than during the same load alone (the server's own process only: Redis's fork child is not counted
+//   there, its copy-on-write is), against the dataset (used_memory after loading).
+// Servers run pinned to core 0 and redis-benchmark to core 1 when taskset exists (2-core machine). Ratios are
+// agent/redis. Targets: SAVE and load <= 1.5x Redis; throughput during BGSAVE >= 70% of undisturbed; extra memory
+// <= 10% of the dataset under that load.
+// Knobs (environment): BENCH_KEYS, BENCH_REPS (default 1; medians over reps).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const AGENT = path.join(ROOT, 'dist/orchestrate-agent.js');
+const REDIS_SERVER = '/usr/bin/redis-server';
+const HOST = '127.0.0.1';
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const REPS = Number(process.env.BENCH_REPS ?? 1);
+const VALUE_BYTES = 100;
+/** Commands per pipelined batch while populating. */
+const POPULATE_BATCH = 5000;
+
+let hasTaskset = false;
+try {
+  execFileSync('taskset', ['-c', '0', 'true']);
+  hasTaskset = os.cpus().length >= 2;
+} catch {
+  hasTaskset = false;
+}
+const pinned = (core, cmd, args) =>
+  hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/** A minimal RESP client over one socket: pipelined commands, replies parsed as they come. */
+class Conn {
+  constructor(port) {
+    this.socket = net.connect({ host: HOST, port });
+    this.buf = Buffer.alloc(0);
+    this.waiting = [];
+    this.socket.on('data', (d) => {
+      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+      this.drain();
+    });
+  }
+  ready() {
+    return new Promise((resolve, reject) => {
+      this.socket.once('connect', resolve);
+      this.socket.once('error', reject);
+    });
+  }
+  /** Parses one reply at `p`: [value, next offset] or null when incomplete. */
+  parse(p) {
+    const b = this.buf;
+    const eol = b.indexOf('\r\n', p);
+    if (eol < 0) return null;
+    const type = String.fromCharCode(b[p]);
+    const line = b.toString('latin1', p + 1, eol);
+    if (type === '+' || type === ':') return [line, eol + 2];
+    if (type === '-') return [new Error(line), eol + 2];
+    if (type === '$' || type === '=') {
+      const n = Number(line);
+      if (n < 0) return [null, eol + 2];
+      if (b.length < eol + 2 + n + 2) return null;
+      return [b.toString('latin1', eol + 2, eol + 2 + n), eol + 2 + n + 2];
+    }
+    if (type === '*') {
+      const n = Number(line);
+      const out = [];
+      let q = eol + 2;
+      for (let i = 0; i < n; i++) {
+        const r = this.parse(q);
+        if (r === null) return null;
+        out.push(r[0]);
+        q = r[1];
+      }
+      return [out, q];
+    }
+    throw new Error(`unexpected reply type ${type}`);
+  }
+  drain() {
+    let p = 0;
+    while (this.waiting.length > 0) {
+      const r = this.parse(p);
+      if (r === null) break;
+      p = r[1];
+      this.waiting.shift()(r[0]);
+    }
+    this.buf = this.buf.subarray(p);
+  }
+  /** Sends several commands at once; resolves with their replies. */
+  pipeline(commands) {
+    const parts = [];
+    for (const argv of commands) {
+      parts.push(`*${argv.length}\r\n`);
+      for (const a of argv) parts.push(`$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`);
+    }
+    const replies = commands.map(() => new Promise((resolve) => this.waiting.push(resolve)));
+    this.socket.write(Buffer.from(parts.join(''), 'latin1'));
+    return Promise.all(replies);
+  }
+  async call(...argv) {
+    const [r] = await this.pipeline([argv]);
+    if (r instanceof Error) throw r;
+    return r;
+  }
+  close() {
+    this.socket.destroy();
+  }
+}
+
+async function info(conn, section) {
+  const text = await conn.call('INFO', section);
+  const fields = {};
+  for (const line of text.split('\r\n')) {
+    const at = line.indexOf(':');
+    if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return fields;
+}
+
+function rssBytes(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function startServer(kind, dir, args = []) {
+  const port = await freePort();
+  const argv = [
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    ...args,
+  ];
+  const [cmd, cmdArgs] =
+    kind === 'agent'
+      ? pinned(0, process.execPath, ['--max-old-space-size=8192', AGENT, ...argv])
+      : pinned(0, REDIS_SERVER, argv);
+  const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  child.stdout.on('data', (d) => (out = (out + d).slice(-50000)));
+  child.stderr.on('data', (d) => (out = (out + d).slice(-50000)));
+  let conn;
+  for (let i = 0; ; i++) {
+    try {
+      conn = new Conn(port);
+      await conn.ready();
+      const pong = await conn.call('PING');
+      if (pong === 'PONG') break;
+      conn.close();
+    } catch {
+      conn?.close();
+    }
+    if (i > 6000 || child.exitCode !== null) throw new Error(`${kind} did not start:\n${out}`);
+    await sleep(20);
+  }
+  // taskset execs the server, so the child's pid is the server's
+  return {
+    kind,
+    port,
+    dir,
+    conn,
+    pid: child.pid,
+    output: () => out,
+    async stop() {
+      conn.close();
+      child.kill('SIGKILL');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      children.delete(child);
+    },
+  };
+}
+
+function* datasetCommands() {
+  const value = (i) => {
+    let s = `v${i}:`;
+    while (s.length < VALUE_BYTES) s += ((i * 2654435761) >>> 0).toString(36);
+    return s.slice(0, VALUE_BYTES);
+  };
+  const others = Math.floor(KEYS / 100);
+  const strings = KEYS - 4 * others;
+  for (let i = 0; i < strings; i++) yield ['SET', `key:${String(i).padStart(12, '0')}`, value(i)];
+  for (let i = 0; i < others; i++) {
+    yield ['RPUSH', `list:${i}`, ...Array.from({ length: 16 }, (_, j) => `item-${j}-${i}`.padEnd(20, '.'))];
+    yield [
+      'HSET',
+      `hash:${i}`,
+      ...Array.from({ length: 8 }, (_, j) => [`field${j}`, `value-${i}-${j}`]).flat(),
+    ];
+    yield [
+      'SADD',
+      `set:${i}`,
+      ...Array.from({ length: 8 }, (_, j) => (j % 2 ? String(i * 8 + j) : `m${i}-${j}`)),
+    ];
+    yield [
+      'ZADD',
+      `zset:${i}`,
+      ...Array.from({ length: 8 }, (_, j) => [String(j * 1.5 + i), `z${i}-${j}`]).flat(),
+    ];
+  }
+}
+
+async function populate(server) {
+  let batch = [];
+  for (const c of datasetCommands()) {
+    batch.push(c);
+    if (batch.length >= POPULATE_BATCH) {
+      await server.conn.pipeline(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await server.conn.pipeline(batch);
+  const n = Number(await server.conn.call('DBSIZE'));
+  if (n !== KEYS) throw new Error(`${server.kind}: ${n} keys instead of ${KEYS}`);
+}
+
+async function timed(fn) {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** Highest RSS of `pid` while `promise` runs (sampled every 20 ms). */
+async function peakRss(pid, promise) {
+  let peak = rssBytes(pid);
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      peak = Math.max(peak, rssBytes(pid));
+      await sleep(20);
+    }
+  })();
+  const value = await promise;
+  done = true;
+  await sampler;
+  return { value, peak };
+}
+
+/** BGSAVE, then polls until it is over. */
+async function bgsave(server) {
+  const ms = await timed(async () => {
+    await server.conn.call('BGSAVE');
+    for (;;) {
+      const f = await info(server.conn, 'persistence');
+      if (f.rdb_bgsave_in_progress === '0') {
+        if (f.rdb_last_bgsave_status !== 'ok') throw new Error(`${server.kind}: BGSAVE failed`);
+        break;
+      }
+      await sleep(10);
+    }
+  });
+  const f = await info(server.conn, 'persistence');
+  return { ms, cowBytes: Number(f.rdb_last_cow_size) };
+}
+
+function runBenchmark(port, requests) {
+  return new Promise((resolve, reject) => {
+    const args = [
+      '-h',
+      HOST,
+      '-p',
+      String(port),
+      '-t',
+      'set',
+      '-n',
+      String(requests),
+      '-P',
+      '16',
+      '-c',
+      '50',
+    ];
+    args.push('-r', '1000000', '-d', String(VALUE_BYTES), '--csv');
+    const [cmd, cmdArgs] = pinned(1, 'redis-benchmark', args);
+    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    const t0 = process.hrtime.bigint();
+    child.on('exit', () => {
+      const line = out
+        .trim()
+        .split('\n')
+        .find((l) => l.startsWith('"SET"'));
+      if (!line) return reject(new Error(`redis-benchmark output: ${out}`));
+      const cols = line.split(',').map((c) => c.replace(/"/g, ''));
+      resolve({
+        rps: Number(cols[1]),
+        p99: Number(cols[6]),
+        ms: Number(process.hrtime.bigint() - t0) / 1e6,
+      });
+    });
+  });
+}
+
+function loadSeconds(output) {
+  const all = [...output.matchAll(/DB loaded from disk: ([\d.]+) seconds/g)];
+  return all.length > 0 ? Number(all[all.length - 1][1]) : NaN;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(kind) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `bench-persist-${kind}-`));
+  try {
+    let server = await startServer(kind, dir);
+    await populate(server);
+    const dataset = Number((await info(server.conn, 'memory')).used_memory);
+    const saves = [];
+    const bgsaves = [];
+    const loads = [];
+    for (let r = 0; r < REPS; r++) {
+      saves.push(await timed(() => server.conn.call('SAVE')));
+      bgsaves.push((await bgsave(server)).ms);
+    }
+    const fileBytes = statSync(path.join(dir, 'dump.rdb')).size;
+    for (let r = 0; r < REPS; r++) {
+      await server.stop();
+      server = await startServer(kind, dir);
+      loads.push(loadSeconds(server.output()) * 1000);
+    }
+    const rssLoaded = rssBytes(server.pid);
+    const calib = await runBenchmark(server.port, 300_000);
+    const seconds = Math.max(4, (median(bgsaves) / 1000) * 3);
+    const requests = Math.round(calib.rps * seconds);
+    const quiet = await peakRss(server.pid, runBenchmark(server.port, requests));
+    const during = runBenchmark(server.port, requests);
+    await sleep(300);
+    const saving = await peakRss(server.pid, bgsave(server));
+    const save = saving.value;
+    const loaded = await during;
+    const within = save.ms + 300 < loaded.ms;
+    // Undisturbed again, so that warm-up and heap growth do not favour either run.
+    const quiet2 = await peakRss(server.pid, runBenchmark(server.port, requests));
+    const undisturbed = {
+      rps: (quiet.value.rps + quiet2.value.rps) / 2,
+      p99: (quiet.value.p99 + quiet2.value.p99) / 2,
+    };
+    await server.stop();
+    return {
+      kind,
+      dataset,
+      rssLoaded,
+      saveMs: median(saves),
+      bgsaveMs: median(bgsaves),
+      loadMs: median(loads),
+      fileBytes,
+      undisturbed,
+      during: loaded,
+      bgsaveUnderLoadMs: save.ms,
+      within,
+      cowBytes: save.cowBytes,
+      rssGrowth: Math.max(0, saving.peak - Math.max(quiet.peak, quiet2.peak)),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const mb = (b) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+const pct = (x) => `${(x * 100).toFixed(1)}%`;
+
+const agent = await measure('agent');
+const redis = await measure('redis');
+const rows = [
+  ['SAVE (ms)', agent.saveMs, redis.saveMs],
+  ['BGSAVE, no load (ms)', agent.bgsaveMs, redis.bgsaveMs],
+  ['load at startup (ms)', agent.loadMs, redis.loadMs],
+  ['dump file (bytes)', agent.fileBytes, redis.fileBytes],
+  ['SET -P 16 undisturbed (ops/s)', agent.undisturbed.rps, redis.undisturbed.rps],
+  ['SET -P 16 during BGSAVE (ops/s)', agent.during.rps, redis.during.rps],
+  ['p99 undisturbed (ms)', agent.undisturbed.p99, redis.undisturbed.p99],
+  ['p99 during BGSAVE (ms)', agent.during.p99, redis.during.p99],
+  ['BGSAVE under that load (ms)', agent.bgsaveUnderLoadMs, redis.bgsaveUnderLoadMs],
+  ['extra memory: rdb_last_cow_size (bytes)', agent.cowBytes, redis.cowBytes],
+  ['extra memory: RSS peak during BGSAVE - during load alone (bytes)', agent.rssGrowth, redis.rssGrowth],
+  ['dataset: used_memory (bytes)', agent.dataset, redis.dataset],
+];
+console.log(
+  `\npersistence benchmark: ${KEYS} keys (96% 100-byte strings, 4% collections), ${REPS} rep(s), medians; ` +
+    `${hasTaskset ? 'servers on core 0, redis-benchmark on core 1' : 'not pinned'}\n`,
+);
+console.log('| measure | agent | redis | agent/redis |');
+console.log('|---|---:|---:|---:|');
+for (const [name, a, r] of rows) {
+  const fmt = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+  console.log(`| ${name} | ${fmt(a)} | ${fmt(r)} | ${r ? (a / r).toFixed(2) : '-'} |`);
+}
+for (const s of [agent, redis]) {
+  console.log(
+    `\n${s.kind}: throughput during BGSAVE ${pct(s.during.rps / s.undisturbed.rps)} of undisturbed; ` +
+      `extra memory ${mb(s.cowBytes)} (${pct(s.cowBytes / s.dataset)} of the dataset ${mb(s.dataset)}), ` +
+      `RSS growth ${mb(s.rssGrowth)} (${pct(s.rssGrowth / s.dataset)}); RSS after load ${mb(s.rssLoaded)}; ` +
+      `the BGSAVE ${s.within ? 'ran entirely inside' : 'outlasted'} the load`,
+  );
+}
+console.log(
+  `\ntargets: SAVE ${(agent.saveMs / redis.saveMs).toFixed(2)}x Redis (<= 1.5), load ` +
+    `${(agent.loadMs / redis.loadMs).toFixed(2)}x (<= 1.5), agent throughput during BGSAVE ` +
+    `${pct(agent.during.rps / agent.undisturbed.rps)} (>= 70%), agent extra memory ${pct(agent.cowBytes / agent.dataset)} (<= 10%)`,
+);
