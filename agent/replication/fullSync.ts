@@ -39,6 +39,15 @@ export const EOF_MARK_CHARS = 40;
 
 export type FullSyncMode = 'socket' | 'disk';
 
+/**
+ * Pacing of a full sync's snapshot while clients keep the master busy (see snapshotFanOut.ts): the snapshot
+ * gets about this share of the time, pausing at most SNAPSHOT_MAX_PAUSE_MS between pulls; "busy" means at least
+ * BUSY_COMMANDS_PER_PULL client commands ran since the previous pull.
+ */
+export const SNAPSHOT_SHARE_WHEN_BUSY = 0.25;
+export const SNAPSHOT_MAX_PAUSE_MS = 20;
+const BUSY_COMMANDS_PER_PULL = 50;
+
 export class FullSyncJob {
   readonly peers = new Set<ReplicaPeer>();
   /** Stream bytes since `offset`, for replicas that are not online yet. */
@@ -180,8 +189,19 @@ export class FullSyncCoordinator {
         `(snapshot #${this.snapshotsStarted} at offset ${offset} for ${peers.length} replica(s))`,
     );
     for (const p of peers) this.setupFullResync(p, job);
+    let commandsSeen = this.server.stats.totalCommands;
     const fanOut = new SnapshotFanOut(source, {
       ...DEFAULT_FAN_OUT_OPTIONS,
+      pace: {
+        busy: () => {
+          const now = this.server.stats.totalCommands;
+          const busy = now - commandsSeen >= BUSY_COMMANDS_PER_PULL;
+          commandsSeen = now;
+          return busy;
+        },
+        shareWhenBusy: SNAPSHOT_SHARE_WHEN_BUSY,
+        maxPauseMs: SNAPSHOT_MAX_PAUSE_MS,
+      },
       onProgress: () => {
         const now = this.now();
         for (const p of job.peers) p.progressMs = now;
