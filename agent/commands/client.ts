@@ -86,7 +86,8 @@ function kill(c: Client, argv: string[]): void {
     }
   }
   const victims = [...server.clients.values()].filter(
-    (x) => !(skipMe && x === c) && x.socket !== null && filters.every((f) => f(x)),
+    // Fake clients are not killable, except the replication master client (it stands for the link socket).
+    (x) => !(skipMe && x === c) && (x.socket !== null || x.kind === 'master') && filters.every((f) => f(x)),
   );
   c.reply.integer(victims.length);
   for (const v of victims) killClient(server, c, v);

@@ -30,7 +30,10 @@ export function installReplication(server: Server, options: ReplicationOptions =
   server.commandFilters.push(replicationAdmission(repl));
   server.commands.register([...replicationCommands(repl), failoverCommand(repl)]);
   server.infoSections.set('replication', () => replicationInfo(repl));
-  server.clientClosedHooks.push((c) => repl.removePeer(c));
+  server.clientClosedHooks.push((c) => {
+    repl.removePeer(c);
+    if (c.kind === 'master') repl.link?.onClientClosed(c);
+  });
   server.config.onChange('repl-backlog-size', (v) => repl.backlog?.resize(Number(v)));
   server.memoryOverheads.set('mem_replication_backlog', () => repl.backlog?.capacityBytes ?? 0);
   server.memoryOverheads.set('mem_clients_slaves', () => repl.replicaBuffersBytes());

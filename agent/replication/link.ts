@@ -70,7 +70,8 @@ export class ReplicaLink {
   /** Handshake bytes not consumed yet. */
   private inbound: Buffer = Buffer.alloc(0);
   /** The fake client that applies the master's stream; kept across reconnections (its selected db too). */
-  readonly masterClient: Client;
+  masterClient: Client;
+  private stopped = false;
   private reader = new StreamReader();
   private load: SnapshotLoad | null = null;
   /** +FULLRESYNC id and offset, applied once the snapshot is loaded. */
@@ -96,12 +97,21 @@ export class ReplicaLink {
     readonly host: string,
     readonly port: number,
   ) {
-    this.masterClient = this.server.createClient(null, `${host}:${port}`, '');
-    this.masterClient.kind = 'master';
-    this.masterClient.authenticated = true;
+    this.masterClient = this.newMasterClient();
+    this.appliedOffset = repl.masterOffset;
+  }
+
+  private get server(): Server {
+    return this.repl.server;
+  }
+
+  private newMasterClient(): Client {
+    const client = this.server.createClient(null, `${this.host}:${this.port}`, '');
+    client.kind = 'master';
+    client.authenticated = true;
     // Replies to the master are never sent (GETACK's ACK goes straight to the socket); errors still count and
     // are logged, because an error means this replica diverges.
-    const reply = this.masterClient.reply;
+    const reply = client.reply;
     reply.enabled = false;
     const countError = reply.onError;
     reply.onError = (msg) => {
@@ -111,11 +121,16 @@ export class ReplicaLink {
           `'${this.applyingArgv[0] ?? ''}'`,
       );
     };
-    this.appliedOffset = repl.masterOffset;
+    return client;
   }
 
-  private get server(): Server {
-    return this.repl.server;
+  /** CLIENT KILL of the master client drops the link, as in Redis; the next connection continues partially. */
+  onClientClosed(c: Client): void {
+    if (c !== this.masterClient || this.stopped) return;
+    const db = c.db;
+    this.masterClient = this.newMasterClient();
+    this.masterClient.db = db;
+    if (this.socket !== null) this.fail('Connection with master lost (master client killed).');
   }
 
   get isUp(): boolean {
@@ -154,6 +169,7 @@ export class ReplicaLink {
 
   /** Stops the link for good (REPLICAOF NO ONE or another master). */
   stop(): void {
+    this.stopped = true;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.closeSocket();

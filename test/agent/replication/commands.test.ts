@@ -304,6 +304,18 @@ describe('replica behaviour', () => {
     await expect(master.client.call('FAILOVER', 'ABORT')).rejects.toThrow('ERR No failover in progress.');
   });
 
+  it('CLIENT KILL TYPE master drops the link; the replica reconnects and continues partially', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master);
+    await mixedWrites(master.client, 300, 95);
+    await waitConverged(master, [replica]);
+    expect(await replica.client.call('CLIENT', 'KILL', 'TYPE', 'master')).toBe(1);
+    await mixedWrites(master.client, 300, 96);
+    await waitConverged(master, [replica]);
+    const s = await info(master.client, 'stats');
+    expect([s.sync_full, s.sync_partial_ok]).toEqual(['1', '1']);
+  });
+
   it('a replica answers PSYNC with NOMASTERLINK while its own link is down', async () => {
     replica = await startNode('agent', ['--replicaof', '127.0.0.1', '1']);
     const { received } = await rawExchange(replica.port, 'PSYNC ? -1\r\n', (r) => r.includes('\r\n'));
