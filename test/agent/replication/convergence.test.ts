@@ -54,6 +54,31 @@ describe('agent master -> agent replica', () => {
   });
 });
 
+describe('expiry on a replica', () => {
+  let master: TestServer | undefined;
+  let replica: TestServer | undefined;
+  afterEach(async () => stopAll([replica, master]));
+
+  it('hides keys whose TTL passed and deletes them only when the master propagates the DEL', async () => {
+    master = await startNode('agent', ['--hz', '1']);
+    replica = await startReplica('agent', master);
+    await waitLinkUp(replica);
+    await master.client.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await master.client.set('short', 'v', 'PX', 300);
+    await master.client.set('long', 'v', 'EX', 1000);
+    await waitConverged(master, [replica]);
+    // Past the TTL: the replica answers as if the key were gone but keeps it until the master says so.
+    await waitFor(async () => (await replica!.client.get('short')) === null);
+    expect(await replica.client.dbsize()).toBe(2);
+    expect(await replica.client.pttl('long')).toBeGreaterThan(0);
+    // The master expires it on access and propagates DEL: now the replica drops it too.
+    expect(await master.client.get('short')).toBeNull();
+    await waitFor(async () => (await replica!.client.dbsize()) === 1);
+    expect((await info(master.client, 'stats')).expired_keys).toBe('1');
+    await waitConverged(master, [replica]);
+  });
+});
+
 describe('chain master -> replica -> sub-replica', () => {
   let master: TestServer | undefined;
   let middle: TestServer | undefined;
