@@ -316,6 +316,31 @@ describe('replica behaviour', () => {
     expect([s.sync_full, s.sync_partial_ok]).toEqual(['1', '1']);
   });
 
+  it('authenticates with masterauth (and masteruser); a wrong password keeps the link down and retrying', async () => {
+    master = await startNode('agent', ['--requirepass', 's3cret'], { password: 's3cret' });
+    replica = await startReplica('agent', master, ['--masterauth', 'wrong']);
+    await waitFor(() => countLog(replica!, /Unable to AUTH to MASTER/) >= 2);
+    expect((await replInfo(replica)).master_link_status).toBe('down');
+    await replica.client.config('SET', 'masterauth', 's3cret');
+    await waitLinkUp(replica);
+    other = await startReplica('agent', master, ['--masterauth', 's3cret', '--masteruser', 'default']);
+    await waitLinkUp(other);
+    await master.client.set('k', 'v');
+    await waitConverged(master, [replica, other]);
+  });
+
+  it('announces replica-announce-ip and replica-announce-port to its master', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master, [
+      '--replica-announce-ip',
+      '10.1.2.3',
+      '--replica-announce-port',
+      '7777',
+    ]);
+    await waitLinkUp(replica);
+    expect((await replInfo(master)).slave0).toMatch(/^ip=10\.1\.2\.3,port=7777,state=online,/);
+  });
+
   it('a replica answers PSYNC with NOMASTERLINK while its own link is down', async () => {
     replica = await startNode('agent', ['--replicaof', '127.0.0.1', '1']);
     const { received } = await rawExchange(replica.port, 'PSYNC ? -1\r\n', (r) => r.includes('\r\n'));
