@@ -101,3 +101,19 @@ describe('a mixed chain real Redis -> agent -> real Redis', () => {
     expect(await digest(leaf)).toBe(await digest(master));
   });
 });
+
+describe('an agent replica of a master that refuses PSYNC (real Redis with PSYNC renamed away)', () => {
+  let master: TestServer | undefined;
+  let replica: TestServer | undefined;
+  afterEach(async () => stopAll([replica, master]));
+
+  it('falls back to SYNC and converges', async () => {
+    master = await startNode('redis', ['--rename-command', 'PSYNC', '']);
+    await mixedWrites(master.client, 1000, 121);
+    replica = await startReplica('agent', master);
+    await waitLinkUp(replica);
+    await mixedWrites(master.client, 500, 122);
+    await waitConverged(master, [replica]);
+    expect(replica.output()).toMatch(/Retrying with SYNC/);
+  });
+});
