@@ -32,6 +32,8 @@ export type Applier = (value: string) => string | undefined;
 export class Config {
   private readonly byName = new Map<string, Directive>();
   private readonly values = new Map<string, string>();
+  /** Current values under every name and alias as spelled in the table: `get` is one lookup on the hot path. */
+  private readonly byAnyName = new Map<string, string>();
   private readonly listeners = new Map<string, Array<(value: string) => void>>();
   private readonly appliers = new Map<string, Applier>();
   /** Directives set from the file or command line: `repeatable` ones reset once, protected mode reads bind. */
@@ -43,8 +45,14 @@ export class Config {
     for (const d of directives) {
       this.byName.set(d.name, d);
       for (const a of d.aliases ?? []) this.byName.set(a, d);
-      this.values.set(d.name, d.default);
+      this.remember(d, d.default);
     }
+  }
+
+  private remember(d: Directive, value: string): void {
+    this.values.set(d.name, value);
+    this.byAnyName.set(d.name, value);
+    for (const a of d.aliases ?? []) this.byAnyName.set(a, value);
   }
 
   lookup(name: string): Directive | undefined {
@@ -52,6 +60,8 @@ export class Config {
   }
 
   get(name: string): string {
+    const v = this.byAnyName.get(name);
+    if (v !== undefined) return v;
     const d = this.lookup(name);
     if (!d) throw new Error(`unknown config directive in code: ${name}`);
     return this.values.get(d.name)!;
@@ -115,7 +125,7 @@ export class Config {
       const error = apply(value);
       if (error !== undefined) return error;
     }
-    this.values.set(d.name, value);
+    this.remember(d, value);
     for (const l of this.listeners.get(d.name) ?? []) l(value);
     return undefined;
   }

@@ -57,6 +57,12 @@ export class ProtocolError extends Error {
   }
 }
 
+/** Command names up to this length are remembered for reuse by the next request. */
+const NAME_CACHE_MAX_CHARS = 24;
+/** Multibulks announcing at most this many arguments get an array of the exact size up front. */
+const PREALLOCATE_ARGS = 1024;
+const EMPTY_ARGV: string[] = [];
+
 const CR = 13;
 const LF = 10;
 const EMPTY = Buffer.alloc(0);
@@ -71,7 +77,11 @@ export class RequestParser {
   private pos = 0;
   /** Arguments still expected by the multibulk being read; 0 when between commands. */
   private argsLeft = 0;
-  private argv: string[] = [];
+  private argv: string[] = EMPTY_ARGV;
+  /** Where the next argument of the multibulk goes in `argv`. */
+  private argIndex = 0;
+  /** The previous command's name, reused when the next request starts with the same bytes. */
+  private lastName = '';
   /** Bytes held in `argv` for the unfinished command. */
   private argvBytes = 0;
   /** Length of the bulk whose `$` header was read, -1 when the next thing is a header. */
@@ -148,21 +158,28 @@ export class RequestParser {
       }
       const end = this.pos + this.bulkLen;
       if (end + 2 > buf.length) return;
-      this.pushArg(buf.latin1Slice(this.pos, end), onCommand);
+      let arg: string;
+      if (this.argIndex === 0 && sameBytes(buf, this.pos, this.bulkLen, this.lastName)) {
+        // The command name repeats from one request to the next: reuse the string.
+        arg = this.lastName;
+      } else {
+        arg = buf.latin1Slice(this.pos, end);
+        if (this.argIndex === 0 && this.bulkLen <= NAME_CACHE_MAX_CHARS) this.lastName = arg;
+      }
+      this.pushArg(arg, onCommand);
       this.pos = end + 2;
     }
   }
 
   private pushArg(arg: string, onCommand: OnCommand): void {
     this.bulkLen = -1;
+    const argv = this.argv;
+    argv[this.argIndex++] = arg;
     if (--this.argsLeft === 0) {
-      const argv = this.argv;
-      argv.push(arg);
-      this.argv = [];
+      this.argv = EMPTY_ARGV;
       this.argvBytes = 0;
       if (onCommand(argv) === false) this.stopped = true;
     } else {
-      this.argv.push(arg);
       this.argvBytes += arg.length + ARG_OVERHEAD_BYTES;
     }
   }
@@ -235,6 +252,9 @@ export class RequestParser {
     if (n > 0) {
       this.argsLeft = n;
       this.argvBytes = 0;
+      // Exact size for the usual small commands; huge announced counts grow as arguments really arrive.
+      this.argv = n <= PREALLOCATE_ARGS ? new Array<string>(n) : [];
+      this.argIndex = 0;
     }
     return true;
   }
@@ -336,6 +356,13 @@ export function splitInlineArgs(line: string): string[] | null {
 }
 
 const DQ_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
+
+/** Does buf[pos, pos+len) hold exactly the latin1 chars of `s`? */
+function sameBytes(buf: Buffer, pos: number, len: number, s: string): boolean {
+  if (len !== s.length) return false;
+  for (let i = 0; i < len; i++) if (buf[pos + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
 
 /** C's isspace in the "C" locale. */
 function isSpace(c: number): boolean {

@@ -30,6 +30,7 @@ export interface SelfSizedValue {
 }
 
 type Dict = Database['dict'];
+const EMPTY_DICT: Dict = new Map();
 
 /** Estimated bytes of one entry (key, value and overhead). */
 export function entryBytes(key: string, value: Value | undefined): number {
@@ -47,8 +48,13 @@ export function valueBytes(value: Value): number {
 
 export class MemoryAccounting {
   private readonly totals = new WeakMap<Dict, number>();
-  private pendingDicts: Dict[] = [];
-  private pendingKeys: string[] = [];
+  private readonly pendingDicts: Dict[] = [];
+  private readonly pendingKeys: string[] = [];
+  /** Entries of pendingKeys/pendingDicts in use (the arrays are reused, never shrunk). */
+  private pendingCount = 0;
+  /** The dict adjusted last and its running total, written back to `totals` when another dict comes. */
+  private cachedDict: Dict | undefined;
+  private cachedTotal = 0;
   /** Dedup index once many keys are pending (MSET of a thousand keys): dict -> keys. */
   private pendingIndex: Map<Dict, Set<string>> | null = null;
   private total = 0;
@@ -61,7 +67,7 @@ export class MemoryAccounting {
   beforeMutate(db: Database, key: string): void {
     const dict = db.dict;
     const keys = this.pendingKeys;
-    const n = keys.length;
+    const n = this.pendingCount;
     if (n < LINEAR_DEDUP_MAX) {
       for (let i = 0; i < n; i++) if (keys[i] === key && this.pendingDicts[i] === dict) return;
     } else {
@@ -73,8 +79,9 @@ export class MemoryAccounting {
     }
     const before = entryBytes(key, dict.get(key));
     if (before !== 0) this.adjust(dict, -before);
-    this.pendingDicts.push(dict);
-    keys.push(key);
+    this.pendingDicts[n] = dict;
+    keys[n] = key;
+    this.pendingCount = n + 1;
   }
 
   /** Hook: a database is about to be emptied, swapped or replaced. */
@@ -85,24 +92,35 @@ export class MemoryAccounting {
 
   /** Adds the new estimates of the keys touched since the last call. */
   settle(): void {
+    const n = this.pendingCount;
+    if (n === 0) return;
     const keys = this.pendingKeys;
-    if (keys.length === 0) return;
     const dicts = this.pendingDicts;
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = 0; i < n; i++) {
       const after = entryBytes(keys[i], dicts[i].get(keys[i]));
       if (after !== 0) this.adjust(dicts[i], after);
+      // Drop references so settled keys and replaced dicts can be collected.
+      keys[i] = '';
+      dicts[i] = EMPTY_DICT;
     }
-    this.pendingKeys = [];
-    this.pendingDicts = [];
+    this.pendingCount = 0;
     this.pendingIndex = null;
   }
 
   private adjust(dict: Dict, delta: number): void {
-    this.totals.set(dict, this.dictTotal(dict) + delta);
+    if (dict !== this.cachedDict) this.switchCachedDict(dict);
+    this.cachedTotal += delta;
     this.total += delta;
   }
 
+  private switchCachedDict(dict: Dict): void {
+    if (this.cachedDict !== undefined) this.totals.set(this.cachedDict, this.cachedTotal);
+    this.cachedTotal = this.dictTotal(dict);
+    this.cachedDict = dict;
+  }
+
   private dictTotal(dict: Dict): number {
+    if (dict === this.cachedDict) return this.cachedTotal;
     let t = this.totals.get(dict);
     if (t === undefined) {
       t = 0;

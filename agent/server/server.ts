@@ -216,6 +216,11 @@ export class Server {
   private shuttingDown = false;
   private shutdownAborted = false;
   /**
+   * While a client's read batch runs: performance.now() at the end of the last command, which is when the next
+   * one starts. -1 outside a batch (timers, the replication link...), where commands read the clock twice.
+   */
+  private batchCursorMs = -1;
+  /**
    * Wall clock = performance.now() + this offset, re-synchronised by the cron, so that each command reads the
    * clock once; undefined when an injected clock must be asked directly.
    */
@@ -440,10 +445,16 @@ export class Server {
     const client = this.createClient(socket, addr, laddr);
     this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => {
-      this.refreshClock();
       this.stats.netInputBytes += chunk.length;
       this.stats.readsProcessed++;
-      client.onData(chunk);
+      this.batchCursorMs = performance.now();
+      this.nowMs =
+        this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + this.batchCursorMs;
+      try {
+        client.onData(chunk);
+      } finally {
+        this.batchCursorMs = -1;
+      }
       if (this.pendingFlush.size > 0) this.flushPending();
     });
     socket.on('error', () => client.destroy());
@@ -634,7 +645,9 @@ export class Server {
     c.cmd = cmd;
     c.argv = argv;
     if (c.replyMode !== 'on') c.reply.enabled = false;
-    const started = performance.now();
+    // Within a read batch, a command starts when the previous one ended: one clock read per command.
+    const cursor = this.batchCursorMs;
+    const started = top && cursor >= 0 ? cursor : performance.now();
     if (top)
       this.nowMs = this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + started;
     try {
@@ -647,7 +660,9 @@ export class Server {
         c.reply.error(`ERR internal error while executing '${cmd.fullName}'`);
       }
     }
-    const ms = performance.now() - started;
+    const ended = performance.now();
+    if (top && cursor >= 0) this.batchCursorMs = ended;
+    const ms = ended - started;
     const usec = ms * 1000;
     if (c.replyMode !== 'on') this.afterReplyMode(c);
     // Like Redis 7, monitors see a command once it ran (SELECT shows the database it selected).
