@@ -137,12 +137,15 @@ export class ReplicaLink {
     return this.state === 'connected';
   }
 
+  /** In Redis's sense: from +FULLRESYNC until the snapshot is loaded. */
   get syncInProgress(): boolean {
-    return this.state === 'transfer' && this.load !== null;
+    return this.state === 'transfer';
   }
 
+  /** master_sync_* fields: total is -1 until the payload header arrives, 0 for EOF framing (as Redis). */
   get transferProgress(): { total: number; read: number; lastIoMs: number } | null {
-    if (this.load === null) return null;
+    if (this.state !== 'transfer') return null;
+    if (this.load === null) return { total: -1, read: 0, lastIoMs: this.lastIoMs };
     return { total: this.load.totalBytes, read: this.load.readBytes, lastIoMs: this.lastIoMs };
   }
 

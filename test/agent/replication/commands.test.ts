@@ -90,6 +90,61 @@ describe('replication command replies match redis-server', () => {
   });
 });
 
+describe('INFO replication', () => {
+  let nodes: TestServer[] = [];
+  afterEach(async () => {
+    await stopAll(nodes.reverse());
+    nodes = [];
+  });
+
+  it("has Redis's field names in Redis's order, on a master and on a replica", async () => {
+    const names: Record<string, string[][]> = {};
+    for (const kind of ['redis', 'agent'] as const) {
+      const master = await startNode(kind);
+      nodes.push(master);
+      const replica = await startReplica(kind, master);
+      nodes.push(replica);
+      await waitLinkUp(replica);
+      names[kind] = [Object.keys(await replInfo(master)), Object.keys(await replInfo(replica))];
+    }
+    expect(names.agent).toEqual(names.redis);
+    const slaveFields = names.agent[0].filter((n) => /^slave\d+$/.test(n));
+    expect(slaveFields).toEqual(['slave0']);
+  });
+
+  it('shows the transfer progress fields while a replica loads a snapshot', async () => {
+    const master = await startNode('agent');
+    nodes.push(master);
+    const p = master.client.pipeline();
+    for (let i = 0; i < 2000; i++) p.set(`k${i}`, `${i}`.padStart(200, 'x'));
+    await p.exec();
+    // A slow snapshot (0.5 ms per key) so the transfer can be watched.
+    await master.client.config('SET', 'rdb-key-save-delay', '500');
+    const replica = await startReplica('agent', master);
+    nodes.push(replica);
+    const during = await waitFor(async () => {
+      const r = await replInfo(replica);
+      return r.master_sync_in_progress === '1' && Number(r.master_sync_read_bytes) > 0 ? r : undefined;
+    });
+    expect(Object.keys(during)).toEqual(
+      expect.arrayContaining([
+        'master_sync_total_bytes',
+        'master_sync_read_bytes',
+        'master_sync_left_bytes',
+        'master_sync_perc',
+        'master_sync_last_io_seconds_ago',
+        'master_link_down_since_seconds',
+      ]),
+    );
+    // Diskless transfer: the size is unknown (0), as Redis reports it.
+    expect(during.master_sync_total_bytes).toBe('0');
+    expect(Number(during.master_sync_left_bytes)).toBe(-Number(during.master_sync_read_bytes));
+    await master.client.config('SET', 'rdb-key-save-delay', '0');
+    await waitLinkUp(replica);
+    expect(Object.keys(await replInfo(replica))).not.toContain('master_sync_total_bytes');
+  });
+});
+
 describe('replica behaviour', () => {
   let master: TestServer | undefined;
   let replica: TestServer | undefined;
