@@ -464,7 +464,11 @@ export class ReplicaLink {
       throw new Error(`Master is currently unable to PSYNC but should be in the future: ${line}`);
     }
     if (line.startsWith('-')) {
-      this.server.log.notice(`Unexpected reply to PSYNC from master: ${line}`);
+      if (line.startsWith('-ERR')) {
+        this.server.log.notice(`Master does not support PSYNC or is in error state (reply: ${line})`);
+      } else {
+        this.server.log.warning(`Unexpected reply to PSYNC from master: ${line}`);
+      }
       this.server.log.notice('Retrying with SYNC...');
       this.usingSync = true;
       this.fullSyncReplid = '';
