@@ -17,7 +17,9 @@ export type UserErrorCode =
   | 'E_SECRET_MISSING'
   | 'E_LIMIT_UNKNOWN'
   | 'E_AGENT_BUNDLE'
-  | 'E_CONFIRMATION_REQUIRED';
+  | 'E_CONFIRMATION_REQUIRED'
+  | 'E_HISTORY_ENTRY'
+  | 'E_NODE_UNKNOWN';
 
 export type FailureCode =
   | 'E_DECLINED'
@@ -32,7 +34,12 @@ export type FailureCode =
   | 'E_PRECONDITION'
   | 'E_APPLY_STEP'
   | 'E_VERIFY_FAILED'
-  | 'E_REDIS';
+  | 'E_REDIS'
+  | 'E_LOCKED'
+  | 'E_STATE'
+  | 'E_SWITCHOVER'
+  | 'E_ROLLBACK'
+  | 'E_RESTART';
 
 export type ErrorCode = UserErrorCode | FailureCode;
 

@@ -12,6 +12,11 @@ import pkg from '../package.json';
 import { runApply } from './commands/apply';
 import type { CommandContext, CommandOutcome } from './commands/context';
 import { runDestroy } from './commands/destroy';
+import { runHistory } from './commands/history';
+import { runPromote } from './commands/promote';
+import { runRestart } from './commands/restart';
+import { runRollback } from './commands/rollback';
+import { runStatus } from './commands/status';
 import {
   commandHelp,
   commandSpec,
@@ -41,6 +46,11 @@ const RUNNERS: Record<string, (ctx: CommandContext) => Promise<CommandOutcome>> 
   plan: runPlan,
   apply: runApply,
   destroy: runDestroy,
+  status: runStatus,
+  history: runHistory,
+  rollback: runRollback,
+  promote: runPromote,
+  restart: runRestart,
 };
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -76,6 +86,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       io.stdout.write(commandHelp(spec));
       return 0;
     }
+    // A command with an ARGUMENT (promote HOST) takes it last; the inventory before it stays optional.
+    const argument = spec.argument ? positionals.pop() : undefined;
+    if (spec.argument && argument === undefined) {
+      throw new UserError('E_USAGE', `${spec.name} needs ${spec.argument}`, [
+        `see: orchestrate ${spec.name} --help`,
+      ]);
+    }
     if (positionals.length > 1) {
       throw new UserError(
         'E_USAGE',
@@ -83,9 +100,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       );
     }
     const ctx = makeContext(io, options, positionals[0]);
+    ctx.argument = argument;
     if (ctx.embeddedInventory) ctx.note(`using the embedded inventory ${ctx.inventoryPath}`);
     const outcome = await RUNNERS[spec.name](ctx);
-    if (json) writeLine(io.stdout, JSON.stringify(outcome.json, null, 2));
+    if (json && outcome.json !== undefined) writeLine(io.stdout, JSON.stringify(outcome.json, null, 2));
     return outcome.exitCode;
   } catch (e) {
     return reportError(e, io, json, style0);

@@ -1,146 +1,93 @@
 /**
- * `orchestrate apply`: plan, confirm, execute wave by wave, verify sync.
+ * `orchestrate apply`: plan, confirm, switch masters over where the inventory moves one, execute wave by wave,
+ * verify sync (cli/commands/converge.ts), under the run lock and recorded in the history.
  *
- * Order of refusals, all before any host is changed: bad inventory or secrets (exit 2), a host that cannot be
- * reached or a blocked plan (exit 1), no confirmation (exit 2 without a terminal and --yes, exit 1 when the person
- * answers no). A plan without changes touches no host and still proves sync. The JSON document carries the plan,
- * what execution did, and the verification verdict (what issue-6 history will record).
+ * Order of refusals, all before any host is changed: bad inventory or secrets (exit 2), another run holding the
+ * lock, a host that cannot be reached or a blocked plan (exit 1), no confirmation (exit 2 without a terminal and
+ * --yes, exit 1 when the person answers no). A plan without changes touches no host and still proves sync.
+ * When hosts were changed and verification fails, apply rolls back by itself to the last recorded good state
+ * (unless --no-rollback) and reports both what failed and what the rollback restored; it still exits 1.
  */
+import { locateAgentBundle } from '../deploy/session';
 import { OperationFailure } from '../errors';
-import { diagnoseReplica } from '../deploy/diagnose';
-import { executePlan, type ExecuteReport } from '../deploy/execute';
-import type { Session } from '../deploy/session';
-import type { NodeSpec } from '../inventory/model';
-import { renderPlan } from '../plan/render';
-import { confirm } from '../ui/prompt';
-import { verifySync, type VerifyResult } from '../verify/verify';
+import { describeTopology } from '../state/topology';
+import { inventoryRecord, recordedRun } from '../state/record';
 import type { CommandContext, CommandOutcome } from './context';
-import { preparePlan } from './plan';
-import { requireConfirmation } from './confirmation';
+import { loadInventory } from './context';
+import { converge, type ConvergeReport } from './converge';
+import { rollbackAfterFailure } from './rollback';
 
 export async function runApply(ctx: CommandContext): Promise<CommandOutcome> {
-  const planned = await preparePlan(ctx);
-  const { session } = planned;
-  try {
-    const { plan, desired } = planned.result;
-    ctx.say(renderPlan(plan, ctx.style).trimEnd());
-    if (plan.blockers.length > 0) {
-      throw new OperationFailure(
-        'E_PRECONDITION',
-        `cannot apply: ${plan.blockers.length} host precondition(s) not met; nothing was changed`,
-        plan.blockers.map((b) => `${b.node}: ${b.message}`),
-      );
-    }
-    let execution: ExecuteReport | undefined;
-    if (plan.changedNodes > 0) {
-      await requireConfirmation(ctx, `Apply changes to ${plan.changedNodes} node(s)?`, confirm);
-      execution = await executePlan({
-        plan,
-        desired,
-        facts: planned.facts,
-        session,
-        agent: planned.agent,
-        progress: ctx.progress,
-        parallel: ctx.options.parallel,
+  const loaded = loadInventory(ctx);
+  const agent = locateAgentBundle(ctx.options.agent, ctx.io.cwd);
+  return recordedRun(
+    ctx,
+    { command: 'apply', summary: 'apply', inventory: inventoryRecord(loaded.inventory) },
+    async ({ history, entry }) => {
+      const report = await converge(ctx, loaded, agent, {
+        ask: true,
+        onBefore: (t) => {
+          entry.before = t;
+          history.save(entry);
+        },
       });
-      if (!execution.ok) {
-        const details = execution.failures.flatMap((f) => [
-          `${f.node}: ${f.step}: ${f.message}`,
-          ...f.details.map((d) => `  ${d}`),
-        ]);
-        if (execution.notRun.length > 0)
-          details.push(`not started (an earlier wave failed): ${execution.notRun.join(', ')}`);
-        const err = new OperationFailure(
-          'E_APPLY_STEP',
-          `apply failed on ${execution.failures.length} node(s)`,
-          details,
-        );
-        err.data = { ok: false, plan, execution };
-        throw err;
-      }
-    }
-
-    const replicas = planned.loaded.scope.filter((n) => n.replicaof);
-    let verification: VerifyResult | undefined;
-    if (replicas.length > 0) {
-      verification = await verify(ctx, session, replicas);
-      if (!verification.ok) {
-        const details: string[] = [];
-        for (const r of verification.replicas.filter((x) => !x.ok)) {
-          details.push(`${r.name}:`, ...r.problems.map((p) => `  ${p}`), ...r.diagnosis.map((d) => `  ${d}`));
+      entry.after = report.after;
+      entry.changedNodes = report.plan?.changedNodes;
+      entry.switchovers = report.switchovers.map((s) => ({ from: s.from, to: s.to }));
+      const doc = (r: ConvergeReport) => ({
+        plan: r.plan,
+        execution: r.execution ?? null,
+        verification: r.verification ?? null,
+        switchovers: r.switchovers,
+        before: r.before,
+        after: r.after ?? null,
+      });
+      if (report.failure) {
+        const failure = report.failure;
+        const data: Record<string, unknown> = { ok: false, historyId: entry.id, ...doc(report) };
+        if (report.changed && failure.code === 'E_VERIFY_FAILED' && !ctx.options.noRollback) {
+          history.save(entry);
+          const rb = await rollbackAfterFailure(ctx, history, entry, agent);
+          entry.outcome = 'rolled-back';
+          entry.rolledBackBy = rb.entry.id;
+          data.rollback = { historyId: rb.entry.id, to: rb.target, ok: rb.report.ok, ...doc(rb.report) };
+          const details = [
+            ...failure.details,
+            rb.report.ok
+              ? `rolled back by itself (history ${rb.entry.id}) to ${rb.target.description}; sync verified:`
+              : `the automatic rollback (history ${rb.entry.id}) failed too: ${rb.report.failure?.message}`,
+            ...(rb.report.failure?.details ?? []).map((d) => `  ${d}`),
+            ...(rb.report.after ? describeTopology(rb.report.after).map((l) => `  ${l}`) : []),
+          ];
+          const err = new OperationFailure(
+            failure.code === 'E_VERIFY_FAILED' ? 'E_VERIFY_FAILED' : 'E_APPLY_STEP',
+            `${failure.message}; ${rb.report.ok ? 'rolled back' : 'rollback failed'}`,
+            details,
+          );
+          err.data = data;
+          throw err;
         }
-        const err = new OperationFailure(
-          'E_VERIFY_FAILED',
-          `replication not proven in sync within ${Math.round(ctx.options.verifyTimeoutMs / 1000)} s`,
-          details,
-        );
-        err.data = { ok: false, plan, execution, verification };
-        throw err;
+        failure.data = data;
+        throw failure;
       }
-    }
-    const s = ctx.style;
-    ctx.say('');
-    ctx.say(
-      plan.changedNodes === 0
-        ? s.green('No changes applied.') +
-            (verification ? ` Sync verified on ${replicas.length} replica(s).` : '')
-        : s.green(`Applied changes to ${plan.changedNodes} node(s).`) +
-            (verification
-              ? ` Sync verified on ${replicas.length} replica(s) in ${(verification.elapsedMs / 1000).toFixed(1)} s.`
-              : ''),
-    );
-    return {
-      exitCode: 0,
-      json: { ok: true, plan, execution: execution ?? null, verification: verification ?? null },
-    };
-  } finally {
-    await session.close();
-  }
-}
-
-async function verify(ctx: CommandContext, session: Session, replicas: NodeSpec[]): Promise<VerifyResult> {
-  let result: VerifyResult | undefined;
-  const inv = session.inventory;
-  await ctx.progress.runStage({
-    title: `verify sync (${replicas.length} replica${replicas.length === 1 ? '' : 's'})`,
-    concurrency: 1,
-    jobs: [
-      {
-        host: 'replication',
-        steps: [
-          {
-            title: 'verify',
-            run: async (step) => {
-              result = await verifySync({
-                nodes: inv.nodes.map((n) => ({
-                  name: n.name,
-                  address: n.address,
-                  port: n.server.port,
-                  master: n.replicaof,
-                })),
-                replicas: replicas.map((r) => r.name),
-                connect: (name) => session.connect(session.node(name)),
-                timeoutMs: ctx.options.verifyTimeoutMs,
-                onPoll: (_poll, passes, problems) => {
-                  const failing = [...problems.values()].filter((p) => p.length > 0);
-                  step.note(
-                    failing.length === 0
-                      ? `in sync (${passes} of 2 consecutive checks)`
-                      : `waiting: ${failing.map((p) => p[0]).join('; ')}`,
-                  );
-                },
-                diagnose: (name) => {
-                  const r = session.node(name);
-                  return diagnoseReplica(session, r, session.node(r.replicaof!));
-                },
-              });
-              if (!result.ok) throw new Error('replication not in sync');
-              return `in sync after ${result.polls} polls`;
-            },
-          },
-        ],
-      },
-    ],
-  });
-  return result!;
+      const s = ctx.style;
+      const replicas = loaded.scope.filter((n) => n.replicaof).length;
+      const plan = report.plan!;
+      const v = report.verification;
+      ctx.say('');
+      ctx.say(
+        plan.changedNodes === 0 && report.switchovers.length === 0
+          ? s.green('No changes applied.') + (v ? ` Sync verified on ${replicas} replica(s).` : '')
+          : s.green(`Applied changes to ${plan.changedNodes} node(s).`) +
+              (v ? ` Sync verified on ${replicas} replica(s) in ${(v.elapsedMs / 1000).toFixed(1)} s.` : ''),
+      );
+      for (const sw of report.switchovers) {
+        ctx.say(
+          `Switched the master from ${sw.from} to ${sw.to}; ${sw.siblings.length} sibling(s) repointed (partial resyncs ${sw.partialResyncs}, full ${sw.fullResyncs}).`,
+        );
+      }
+      ctx.say(s.dim(`Recorded as history ${entry.id}.`));
+      return { exitCode: 0, json: { ok: true, historyId: entry.id, ...doc(report) } };
+    },
+  );
 }

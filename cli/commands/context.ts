@@ -28,10 +28,13 @@ export interface CommandContext {
   /** Notes for people (stderr), also in --json mode. */
   note(line: string): void;
   interactive: boolean;
+  /** The command's positional argument after INVENTORY (promote's HOST). */
+  argument?: string;
 }
 
 export interface CommandOutcome {
-  exitCode: 0 | 1;
+  /** 0 ok, 1 failure; status also uses 2 (a node or link down). */
+  exitCode: 0 | 1 | 2;
   /** The --json document. */
   json: unknown;
 }

@@ -16,11 +16,19 @@ export interface Options {
   agent?: string;
   purge: boolean;
   help: boolean;
+  stateDir?: string;
+  noRollback: boolean;
+  to?: string;
+  /** Seconds between polls with --watch; undefined without it. */
+  watchSeconds?: number;
+  prometheus: boolean;
+  switchover: boolean;
 }
 
 export const DEFAULT_PARALLEL = 10;
 export const MAX_PARALLEL = 256;
 export const DEFAULT_VERIFY_TIMEOUT_MS = 120_000;
+export const DEFAULT_WATCH_SECONDS = 2;
 
 type OptionName =
   | 'json'
@@ -32,7 +40,13 @@ type OptionName =
   | 'no-color'
   | 'agent'
   | 'purge'
-  | 'help';
+  | 'help'
+  | 'state-dir'
+  | 'no-rollback'
+  | 'to'
+  | 'watch'
+  | 'prometheus'
+  | 'switchover';
 
 const OPTION_SPECS: Record<
   OptionName,
@@ -68,6 +82,27 @@ const OPTION_SPECS: Record<
   },
   purge: { type: 'boolean', help: 'also delete data directories and logs' },
   help: { type: 'boolean', short: 'h', help: 'show help' },
+  'state-dir': {
+    type: 'string',
+    arg: 'DIR',
+    help: 'history and lock directory (default: .orchestrate/<inventory name> beside the inventory)',
+  },
+  'no-rollback': { type: 'boolean', help: 'when verification fails, leave the hosts as they are' },
+  to: {
+    type: 'string',
+    arg: 'ID',
+    help: 'history entry to return to (default: the last good one before the latest)',
+  },
+  watch: {
+    type: 'string',
+    arg: '[SECONDS]',
+    help: `poll again every SECONDS (default ${DEFAULT_WATCH_SECONDS}) until interrupted`,
+  },
+  prometheus: {
+    type: 'boolean',
+    help: "Prometheus text exposition (for node_exporter's textfile collector)",
+  },
+  switchover: { type: 'boolean', help: 'restart the master via switchover to a replica and back' },
 };
 
 export interface CommandSpec {
@@ -75,6 +110,9 @@ export interface CommandSpec {
   summary: string;
   description: string;
   options: OptionName[];
+  /** A positional argument after INVENTORY (e.g. promote's HOST). */
+  argument?: string;
+  aliases?: string[];
 }
 
 const CONNECTING: OptionName[] = ['parallel', 'limit', 'accept-new-host-keys'];
@@ -99,7 +137,17 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'make the hosts match the inventory, then prove every replica is in sync',
     description:
       'Computes the plan, shows it and asks for confirmation (on a terminal; --yes skips it), then carries it out masters first, depth by depth: pushes the agent, writes its config (0600), installs the service, starts, reconfigures at runtime or restarts as needed. Ends with sync verification of every replica: exit 1 with a per-replica diagnosis when it does not complete within --verify-timeout.',
-    options: ['json', 'yes', 'agent', 'verify-timeout', 'no-color', 'help', ...CONNECTING],
+    options: [
+      'json',
+      'yes',
+      'agent',
+      'verify-timeout',
+      'state-dir',
+      'no-rollback',
+      'no-color',
+      'help',
+      ...CONNECTING,
+    ],
   },
   {
     name: 'destroy',
@@ -108,10 +156,47 @@ export const COMMANDS: CommandSpec[] = [
       'Stops each agent, removes its service, config file and manifest, and the agent bundle once no node uses it. Data directories and logs stay unless --purge. Replicas are handled before their masters.',
     options: ['json', 'yes', 'purge', 'no-color', 'help', ...CONNECTING],
   },
+  {
+    name: 'status',
+    aliases: ['health'],
+    summary: 'replication health per node (exit 0 healthy, 1 degraded, 2 a node or link down)',
+    description:
+      'Reads INFO from every node (directly, or through an SSH tunnel when its port is not reachable) and shows per node: role, link, the master it follows and drift from the inventory, offset and lag, last I/O, sync progress, replicas, sync counters and whether they moved between two polls (a resync loop), persistence and agent version. Exit 0 healthy, 1 degraded (lag, drift, resync loop), 2 a node or a link down.',
+    options: ['json', 'watch', 'prometheus', 'no-color', 'help', ...CONNECTING],
+  },
+  {
+    name: 'history',
+    summary: 'list the recorded runs (apply, rollback, promote, restart)',
+    description:
+      'Lists the runs recorded in the state directory: id, command, time, inventory checksum, outcome, and the topology before and after.',
+    options: ['json', 'state-dir', 'no-color', 'help'],
+  },
+  {
+    name: 'rollback',
+    summary: 'return the hosts to a recorded state, with the same verification as apply',
+    description:
+      'Takes a history entry (--to ID, default the last successful run before the latest), shows the plan back to its inventory and topology, asks for confirmation and carries it out (switchover when the master moves), then verifies sync like apply.',
+    options: ['json', 'yes', 'to', 'agent', 'verify-timeout', 'state-dir', 'no-color', 'help', ...CONNECTING],
+  },
+  {
+    name: 'promote',
+    argument: 'HOST',
+    summary: 'make HOST the master of its tree by switchover, without losing acknowledged writes',
+    description:
+      "Pauses writes on the current master, waits until HOST has caught up, promotes it (the agent's FAILOVER TO), repoints the other replicas (partial resync) and leaves the old master a replica of HOST. The inventory is not changed: status shows the drift until it is updated.",
+    options: ['json', 'yes', 'verify-timeout', 'state-dir', 'no-color', 'help', ...CONNECTING],
+  },
+  {
+    name: 'restart',
+    summary: 'rolling restart: replicas first, each back in sync before the next, the master last',
+    description:
+      'Restarts the agents one at a time, deepest replicas first, each verified back in sync (partial resync expected) before the next; the master last, directly or with --switchover via a replica and back.',
+    options: ['json', 'yes', 'switchover', 'verify-timeout', 'state-dir', 'no-color', 'help', ...CONNECTING],
+  },
 ];
 
 export function commandSpec(name: string): CommandSpec | undefined {
-  return COMMANDS.find((c) => c.name === name);
+  return COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
 }
 
 /** Milliseconds from "90", "90s", "2m", "500ms", "1h". */
@@ -141,8 +226,12 @@ export function parseCommandLine(spec: CommandSpec, argv: string[]): ParsedComma
   }
   let values: Record<string, unknown>;
   let positionals: string[];
+  // --watch takes an optional number of seconds: a bare --watch means the default.
+  const args = argv.map((a, i) =>
+    a === '--watch' && !/^\d+(\.\d+)?$/.test(argv[i + 1] ?? '') ? `--watch=${DEFAULT_WATCH_SECONDS}` : a,
+  );
   try {
-    const parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
     values = parsed.values as Record<string, unknown>;
     positionals = parsed.positionals;
   } catch (e) {
@@ -183,14 +272,28 @@ export function parseCommandLine(spec: CommandSpec, argv: string[]): ParsedComma
       agent: values.agent as string | undefined,
       purge: Boolean(values.purge),
       help: Boolean(values.help),
+      stateDir: values['state-dir'] as string | undefined,
+      noRollback: Boolean(values['no-rollback']),
+      to: values.to as string | undefined,
+      watchSeconds: values.watch !== undefined ? parseWatch(String(values.watch)) : undefined,
+      prometheus: Boolean(values.prometheus),
+      switchover: Boolean(values.switchover),
     },
     positionals,
   };
 }
 
+function parseWatch(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UserError('E_USAGE', `--watch takes seconds > 0, not "${text}"`);
+  return n;
+}
+
 export function commandHelp(spec: CommandSpec): string {
   const lines = [
-    `Usage: orchestrate ${spec.name} [INVENTORY] [options]`,
+    `Usage: orchestrate ${spec.name} [INVENTORY]${spec.argument ? ` ${spec.argument}` : ''} [options]`,
+    ...(spec.aliases ? [`Alias: ${spec.aliases.join(', ')}`] : []),
     '',
     spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1) + '.',
     '',
