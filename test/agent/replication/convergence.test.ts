@@ -47,7 +47,24 @@ describe('agent master -> agent replica', () => {
       new RegExp(`^ip=127\\.0\\.0\\.1,port=${replica.port},state=online,offset=\\d+,lag=\\d+$`),
     );
     expect((await info(master.client, 'stats')).sync_full).toBe('1');
-    // A replica is read-only and reports keys the master expired only when the master says so.
+    // The link's state machine went through its states in order, each change logged `from -> to`.
+    const transitions = replica
+      .output()
+      .split('\n')
+      .map((l) => /Replication link (\S+) -> (\S+)/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => `${m[1]}>${m[2]}`);
+    expect(transitions).toEqual([
+      'none>connect',
+      'connect>connecting',
+      'connecting>receive-pong',
+      'receive-pong>receive-port',
+      'receive-port>receive-capa',
+      'receive-capa>receive-psync',
+      'receive-psync>transfer',
+      'transfer>connected',
+    ]);
+    // A replica is read-only.
     await expect(replica.client.set('x', '1')).rejects.toThrow(
       "READONLY You can't write against a read only replica.",
     );
