@@ -1,0 +1,142 @@
+/**
+ * Local topologies for the issue-6 end-to-end tests: an inventory of agents on 127.0.0.1 (connection: local, the
+ * agent's daemon mode, every path under a temporary directory), the CLI run in-process through `main` with
+ * captured output, ioredis clients for assertions, and cleanup that kills every agent a test left running (by its
+ * pid file). The SSH layer adds nothing to what these tests prove, so they skip it to stay fast.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import Redis from 'ioredis';
+import { main } from '../../../cli/main';
+import type { CliIO } from '../../../cli/ui/io';
+
+export const REPO = path.resolve(__dirname, '../../..');
+export const AGENT_BUNDLE = path.join(REPO, 'dist/orchestrate-agent.js');
+export const PASSWORD = 'e2e-secret-pw';
+
+export interface HostDef {
+  port: number;
+  replicaof?: string;
+  /** Extra YAML inside the host's `server:` mapping, e.g. `masterauth: { env: WRONG }`. */
+  server?: string;
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json?: any;
+}
+
+export class LocalTopology {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-topo-'));
+  readonly root = path.join(this.dir, 'hosts');
+  readonly inventory = path.join(this.dir, 'inventory.yaml');
+  readonly env: NodeJS.ProcessEnv = { PW: PASSWORD, WRONG: 'not-the-password' };
+  private clients: Redis[] = [];
+
+  constructor(public hosts: Record<string, HostDef>) {
+    this.write(hosts);
+  }
+
+  write(hosts: Record<string, HostDef>): void {
+    this.hosts = hosts;
+    const r = this.root;
+    const lines = Object.entries(hosts).map(
+      ([name, h]) =>
+        `  ${name}: { address: 127.0.0.1, server: { port: ${h.port}${h.server ? `, ${h.server}` : ''} }${h.replicaof ? `, replicaof: ${h.replicaof}` : ''} }`,
+    );
+    writeFileSync(
+      this.inventory,
+      `version: 1
+defaults:
+  connection: local
+  server: { requirepass: { env: PW } }
+  service: { manager: daemon, autoRestart: false }
+  paths: { install: ${r}/opt, config: ${r}/etc, data: ${r}/data, log: ${r}/log, run: ${r}/run }
+hosts:
+${lines.join('\n')}
+`,
+    );
+  }
+
+  async cli(args: string[]): Promise<Run> {
+    const stdout = Object.assign(new PassThrough(), { isTTY: false });
+    const stderr = Object.assign(new PassThrough(), { isTTY: false });
+    const stdin = Object.assign(new PassThrough(), { isTTY: false });
+    let out = '';
+    let err = '';
+    stdout.on('data', (b) => (out += b));
+    stderr.on('data', (b) => (err += b));
+    const io: CliIO = {
+      stdout,
+      stderr,
+      stdin,
+      env: { PATH: process.env.PATH, HOME: this.dir, NO_COLOR: '1', ...this.env },
+      cwd: REPO,
+    };
+    const code = await main([...args, '--agent', AGENT_BUNDLE].filter(argsFor(args[0])), io);
+    let json: unknown;
+    if (args.includes('--json')) {
+      try {
+        json = JSON.parse(out);
+      } catch {
+        json = undefined;
+      }
+    }
+    return { code, stdout: out, stderr: err, json };
+  }
+
+  client(name: string): Redis {
+    const c = new Redis({
+      host: '127.0.0.1',
+      port: this.hosts[name].port,
+      password: PASSWORD,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+      disconnectTimeout: 100,
+    });
+    c.on('error', () => undefined);
+    this.clients.push(c);
+    return c;
+  }
+
+  pid(name: string): number | undefined {
+    const f = path.join(this.root, 'run', `${name}.pid`);
+    return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
+  }
+
+  kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    const pid = this.pid(name);
+    if (pid) process.kill(pid, signal);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.clients) c.disconnect();
+    const run = path.join(this.root, 'run');
+    if (existsSync(run)) {
+      for (const f of readdirSync(run).filter((x) => x.endsWith('.pid'))) {
+        try {
+          process.kill(Number(readFileSync(path.join(run, f), 'utf8')), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** --agent only for the commands that take it. */
+function argsFor(command: string | undefined): (a: string, i: number, all: string[]) => boolean {
+  const takesAgent = command === 'apply' || command === 'plan' || command === 'rollback';
+  return (a, i, all) => takesAgent || (a !== '--agent' && all[i - 1] !== '--agent');
+}
+
+/** DEBUG DIGEST of every named node. */
+export async function digests(t: LocalTopology, names: string[]): Promise<string[]> {
+  return Promise.all(names.map(async (n) => String(await t.client(n).call('DEBUG', 'DIGEST'))));
+}
