@@ -53,7 +53,7 @@ export class LocalTopology {
       `version: 1
 defaults:
   connection: local
-  server: { requirepass: { env: PW } }
+  server: { requirepass: { env: PW }, directives: { enable-debug-command: local } }
   service: { manager: daemon, autoRestart: false }
   paths: { install: ${r}/opt, config: ${r}/etc, data: ${r}/data, log: ${r}/log, run: ${r}/run }
 hosts:
