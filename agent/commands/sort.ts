@@ -102,7 +102,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     if (end >= start) {
       for (let i = start; i <= end; i++) {
         const pos = desc ? total - 1 - i : i;
-        elements.push(value instanceof ListValue ? value.at(pos) : value.nodeAt(pos).member);
+        elements.push(value instanceof ListValue ? value.at(pos) : value.memberAt(pos));
       }
     }
     end -= start;

@@ -7,8 +7,7 @@
  * count actually popped when a count was given). Store commands propagate as sent.
  */
 import { Err, ReplyError } from '../errors';
-import type { LexRange, ScoreRange, SkipNode } from '../keyspace/skiplist';
-import { lexAboveMin, lexBelowMax, scoreAboveMin, scoreBelowMax } from '../keyspace/skiplist';
+import type { LexRange, ScoreRange } from '../keyspace/zsetRange';
 import { type SetValue, ZSetValue } from '../keyspace/values';
 import type { Client } from '../server/client';
 import { intArg, is } from './args';
@@ -232,14 +231,16 @@ function zcount(c: Client, argv: string[]): void {
   const r = parseScoreRange(argv[2], argv[3]);
   const z = readTyped<ZSetValue>(c, argv[1], 'zset');
   if (z === undefined || scoreRangeEmpty(r)) return c.reply.integer(0);
-  c.reply.integer(Math.max(0, z.list.countUpToScoreMax(r) - z.list.countBelowScoreMin(r)));
+  const [first, last] = z.scoreRangeRanks(r);
+  c.reply.integer(Math.max(0, last - first + 1));
 }
 
 function zlexcount(c: Client, argv: string[]): void {
   const r = parseLexRange(argv[2], argv[3]);
   const z = readTyped<ZSetValue>(c, argv[1], 'zset');
   if (z === undefined || lexRangeEmpty(r)) return c.reply.integer(0);
-  c.reply.integer(Math.max(0, z.list.countUpToLexMax(r) - z.list.countBelowLexMin(r)));
+  const [first, last] = z.lexRangeRanks(r);
+  c.reply.integer(Math.max(0, last - first + 1));
 }
 
 function rankGeneric(c: Client, argv: string[], reverse: boolean): void {
@@ -264,50 +265,37 @@ function rankRange(z: ZSetValue, start: number, end: number, reverse: boolean): 
   if (start < 0) start = 0;
   if (start > end || start >= len) return [];
   if (end >= len) end = len - 1;
-  const out: Array<[string, number]> = [];
-  let node: SkipNode | null = z.nodeAt(reverse ? len - 1 - start : start);
-  for (let n = end - start + 1; n > 0 && node !== null; n--) {
-    out.push([node.member, node.score]);
-    node = reverse ? node.prev : node.next[0];
-  }
-  return out;
+  return z.slice(reverse ? len - 1 - start : start, end - start + 1, reverse);
 }
 
-function limitedWalk(
-  first: SkipNode | null,
+/**
+ * The members whose ascending ranks are [first, last], after skipping `offset` and keeping at most `limit`
+ * (negative: no limit), walking down from `last` when `reverse`. A negative offset selects nothing, as in Redis.
+ */
+function limitedRange(
+  z: ZSetValue,
+  [first, last]: [number, number],
   reverse: boolean,
   offset: number,
   limit: number,
-  inRange: (n: SkipNode) => boolean,
 ): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  let node = first;
-  if (offset < 0) return out;
-  while (node !== null && offset-- > 0) node = reverse ? node.prev : node.next[0];
-  while (node !== null && limit-- !== 0) {
-    if (!inRange(node)) break;
-    out.push([node.member, node.score]);
-    node = reverse ? node.prev : node.next[0];
-  }
-  return out;
+  if (offset < 0 || first > last) return [];
+  const available = last - first + 1 - offset;
+  if (available <= 0) return [];
+  const take = limit < 0 ? available : Math.min(limit, available);
+  return z.slice(reverse ? last - offset : first + offset, take, reverse);
 }
 
 function scoreRangeNodes(z: ZSetValue, r: ScoreRange, reverse: boolean, offset: number, limit: number) {
   if (offset > 0 && offset >= z.size) return [];
   if (scoreRangeEmpty(r)) return [];
-  const first = reverse ? z.list.lastInScoreRange(r) : z.list.firstInScoreRange(r);
-  return limitedWalk(first, reverse, offset, limit, (n) =>
-    reverse ? scoreAboveMin(n.score, r) : scoreBelowMax(n.score, r),
-  );
+  return limitedRange(z, z.scoreRangeRanks(r), reverse, offset, limit);
 }
 
 function lexRangeNodes(z: ZSetValue, r: LexRange, reverse: boolean, offset: number, limit: number) {
   if (offset > 0 && offset >= z.size) return [];
   if (lexRangeEmpty(r)) return [];
-  const first = reverse ? z.list.lastInLexRange(r) : z.list.firstInLexRange(r);
-  return limitedWalk(first, reverse, offset, limit, (n) =>
-    reverse ? lexAboveMin(n.member, r) : lexBelowMax(n.member, r),
-  );
+  return limitedRange(z, z.lexRangeRanks(r), reverse, offset, limit);
 }
 
 /**
@@ -639,9 +627,7 @@ function zpopGeneric(
   }
   const server = c.server;
   for (let i = 0; i < n; i++) {
-    const node = (end === MIN ? z.list.first : z.list.last) as SkipNode;
-    const member = node.member;
-    const score = node.score;
+    const [member, score] = end === MIN ? z.first() : z.last();
     z.delete(member);
     server.dirty++;
     if (i === 0) {
@@ -746,7 +732,7 @@ function zrandmember(c: Client, argv: string[]): void {
   if (argv.length < 3) {
     const z = readTyped<ZSetValue>(c, argv[1], 'zset');
     if (z === undefined) return c.reply.nullBulk();
-    return c.reply.bulk(z.nodeAt(Math.floor(Math.random() * z.size)).member);
+    return c.reply.bulk(z.memberAt(Math.floor(Math.random() * z.size)));
   }
   const n = randomCountArg(argv[2]);
   let withScores = false;

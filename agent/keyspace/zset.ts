@@ -1,6 +1,6 @@
 /**
- * The sorted-set value: a member -> score Map for O(1) ZSCORE and membership, plus an indexable skip list
- * (keyspace/skiplist.ts) for O(log n) rank and range queries. Both always hold the same elements.
+ * The sorted-set value: a member -> score Map for O(1) ZSCORE and membership, plus a counted B+tree
+ * (keyspace/orderTree.ts) for O(log n) rank and range queries. Both always hold the same elements.
  *
  * Reported encoding, as Redis 7.0 decides it:
  * - ZADD/ZINCRBY on a missing key create a "listpack" zset unless zset-max-listpack-entries is 0 or the first
@@ -9,21 +9,29 @@
  *   long; nothing converts back;
  * - stored results (ZUNIONSTORE, ZRANGESTORE...) and loaded values are "listpack" exactly when they fit both
  *   limits (`ZSetValue.from`).
+ * A listpack stores integral scores as integers, so a score of -0 reads back as 0 while the zset is compact.
  */
 import type { CollectionValue } from './database';
 import { encodingLimits } from './encodingLimits';
-import { SkipList, type SkipNode } from './skiplist';
+import { OrderTree } from './orderTree';
+import {
+  lexAboveMin,
+  lexBelowMax,
+  scoreAboveMin,
+  scoreBelowMax,
+  type LexRange,
+  type ScoreRange,
+} from './zsetRange';
 
 export class ZSetValue implements CollectionValue {
   readonly type = 'zset' as const;
   readonly scores = new Map<string, number>();
-  readonly list: SkipList;
+  readonly tree = new OrderTree();
   /** Still what Redis would keep as a listpack. */
   compact: boolean;
 
-  constructor(compact = true, random: () => number = Math.random) {
+  constructor(compact = true) {
     this.compact = compact;
-    this.list = new SkipList(random);
   }
 
   /** The zset ZADD creates for a missing key whose first member is `firstMember`. */
@@ -31,13 +39,6 @@ export class ZSetValue implements CollectionValue {
     return new ZSetValue(
       encodingLimits.zsetMaxListpackEntries !== 0 &&
         firstMember.length <= encodingLimits.zsetMaxListpackValue,
-    );
-  }
-
-  /** The zset a store command creates for about `sizeHint` members of at most `maxLength` bytes. */
-  static forSize(sizeHint: number, maxLength: number): ZSetValue {
-    return new ZSetValue(
-      sizeHint <= encodingLimits.zsetMaxListpackEntries && maxLength <= encodingLimits.zsetMaxListpackValue,
     );
   }
 
@@ -55,10 +56,10 @@ export class ZSetValue implements CollectionValue {
     z.compact =
       z.size <= encodingLimits.zsetMaxListpackEntries && maxLength <= encodingLimits.zsetMaxListpackValue;
     if (z.compact) {
-      for (const node of z.list) {
-        if (Object.is(node.score, -0)) {
-          node.score = 0;
-          z.scores.set(node.member, 0);
+      for (const [m, s] of z.scores) {
+        if (Object.is(s, -0)) {
+          z.scores.set(m, 0);
+          z.tree.rescoreInPlace(s, m, 0);
         }
       }
     }
@@ -88,16 +89,16 @@ export class ZSetValue implements CollectionValue {
       ) {
         this.compact = false;
       }
-      // A listpack stores an integral score as an integer, so -0 reads back as 0 there.
       if (score === 0 && this.compact) score = 0;
       this.scores.set(member, score);
-      this.list.insert(score, member);
+      this.tree.insert(score, member);
       return true;
     }
     if (score === 0 && this.compact) score = 0;
     if (old !== score) {
       this.scores.set(member, score);
-      this.list.updateScore(old, member, score);
+      this.tree.delete(old, member);
+      this.tree.insert(score, member);
     }
     return false;
   }
@@ -106,7 +107,7 @@ export class ZSetValue implements CollectionValue {
     const old = this.scores.get(member);
     if (old === undefined) return false;
     this.scores.delete(member);
-    this.list.delete(old, member);
+    this.tree.delete(old, member);
     return true;
   }
 
@@ -114,23 +115,64 @@ export class ZSetValue implements CollectionValue {
   rank(member: string, reverse = false): number | undefined {
     const s = this.scores.get(member);
     if (s === undefined) return undefined;
-    const r = this.list.rank(s, member) - 1;
+    const r = this.tree.rank(s, member);
     return reverse ? this.size - 1 - r : r;
   }
 
-  /** Node at 0-based ascending rank (0 <= rank < size). */
-  nodeAt(rank: number): SkipNode {
-    return this.list.byRank(rank + 1) as SkipNode;
+  /** The member at 0-based ascending rank (0 <= rank < size). */
+  memberAt(rank: number): string {
+    const c = this.tree.cursorAt(rank);
+    return c.leaf!.members[c.index];
+  }
+
+  /** Up to `count` (member, score) pairs from 0-based rank `start`, walking up or down (`reverse`). */
+  slice(start: number, count: number, reverse: boolean): Array<[string, number]> {
+    const out: Array<[string, number]> = [];
+    if (count <= 0) return out;
+    this.tree.walk(start, reverse, (m, s) => {
+      out.push([m, s]);
+      return out.length < count;
+    });
+    return out;
+  }
+
+  /** Ranks [first, last] (ascending, inclusive) of the members within a score range; first > last when none. */
+  scoreRangeRanks(r: ScoreRange): [number, number] {
+    return [
+      this.tree.countPrefix((s) => !scoreAboveMin(s, r)),
+      this.tree.countPrefix((s) => scoreBelowMax(s, r)) - 1,
+    ];
+  }
+
+  /** Ranks [first, last] of the members within a lexicographic range; first > last when none. */
+  lexRangeRanks(r: LexRange): [number, number] {
+    return [
+      this.tree.countPrefix((_s, m) => !lexAboveMin(m, r)),
+      this.tree.countPrefix((_s, m) => lexBelowMax(m, r)) - 1,
+    ];
+  }
+
+  /** The lowest (member, score); the zset must not be empty. */
+  first(): [string, number] {
+    return this.tree.first();
+  }
+
+  /** The highest (member, score); the zset must not be empty. */
+  last(): [string, number] {
+    return this.tree.last();
   }
 
   /** (member, score) pairs in ascending order. */
-  *entries(): IterableIterator<[string, number]> {
-    for (const n of this.list) yield [n.member, n.score];
+  entries(): IterableIterator<[string, number]> {
+    return this.tree.entries();
   }
 
   clone(): ZSetValue {
     const z = new ZSetValue(false);
-    for (const n of this.list) z.add(n.member, n.score);
+    for (const [m, s] of this.tree.entries()) {
+      z.scores.set(m, s);
+      z.tree.insert(s, m);
+    }
     z.compact = this.compact;
     return z;
   }

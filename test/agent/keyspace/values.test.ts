@@ -22,7 +22,7 @@ describe('ListValue', () => {
     const rand = rng(1);
     const list = new ListValue();
     const model: string[] = [];
-    for (let step = 0; step < 20_000; step++) {
+    for (let step = 0; step < 8000; step++) {
       const op = Math.floor(rand() * 9);
       const v = String(Math.floor(rand() * 50));
       if (op <= 1) {
@@ -78,34 +78,46 @@ describe('ListValue', () => {
 describe('ZSetValue', () => {
   it('keeps ranks, ranges and scores consistent with a sorted reference under random updates', () => {
     const rand = rng(2);
-    const z = new ZSetValue(true, rand);
+    const z = new ZSetValue(false);
     const model = new Map<string, number>();
     const sorted = (): Array<[string, number]> =>
       [...model].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    for (let step = 0; step < 5000; step++) {
-      const m = 'm' + Math.floor(rand() * 300);
-      if (rand() < 0.7) {
+    for (let step = 0; step < 8000; step++) {
+      const m = 'm' + Math.floor(rand() * 1500);
+      if (rand() < 0.6) {
         const s = Math.floor(rand() * 40) - 20;
         z.add(m, s);
         model.set(m, s);
       } else {
         expect(z.delete(m)).toBe(model.delete(m));
       }
-      if (step % 250 === 0) {
+      if (step % 1600 === 0 || step === 7999) {
         const ref = sorted();
+        expect(z.size).toBe(ref.length);
         expect([...z.entries()]).toEqual(ref);
         ref.forEach(([member], i) => {
           expect(z.rank(member)).toBe(i);
           expect(z.rank(member, true)).toBe(ref.length - 1 - i);
-          expect(z.nodeAt(i).member).toBe(member);
+          expect(z.memberAt(i)).toBe(member);
         });
         const r = { min: -5, max: 5, minExclusive: true, maxExclusive: false };
         const inRange = ref.filter(([, s]) => s > -5 && s <= 5);
-        expect(z.list.countUpToScoreMax(r) - z.list.countBelowScoreMin(r)).toBe(inRange.length);
-        expect(z.list.firstInScoreRange(r)?.member).toBe(inRange[0]?.[0]);
-        expect(z.list.lastInScoreRange(r)?.member).toBe(inRange[inRange.length - 1]?.[0]);
+        const [first, last] = z.scoreRangeRanks(r);
+        expect(last - first + 1).toBe(inRange.length);
+        expect(z.slice(first, last - first + 1, false)).toEqual(inRange);
+        if (inRange.length > 0) expect(z.slice(last, 3, true)).toEqual(inRange.slice(-3).reverse());
+        if (ref.length > 0) {
+          expect(z.first()).toEqual(ref[0]);
+          expect(z.last()).toEqual(ref[ref.length - 1]);
+        }
       }
     }
+    // Drain completely: the tree must end empty and reusable.
+    for (const m of [...model.keys()]) z.delete(m);
+    expect(z.size).toBe(0);
+    expect([...z.entries()]).toEqual([]);
+    z.add('again', 1);
+    expect([...z.entries()]).toEqual([['again', 1]]);
   });
 
   it('reports listpack until the entries or value limits are passed, and never goes back', () => {
