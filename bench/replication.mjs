@@ -267,6 +267,10 @@ function fmt(n, digits = 1) {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n);
 }
 
+const loadBefore = os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ');
 const results = { agent: [], redis: [] };
 for (let rep = 0; rep < REPS; rep++) {
   for (const kind of ['redis', 'agent']) {
@@ -295,7 +299,11 @@ const rows = [
   ['lag p99 under load (ms)', (r) => r.busy.p99, 3],
 ];
 console.log(
-  `\nReplication benchmark: ${KEYS} keys x ${VALUE_BYTES} B, ${os.cpus().length} cores, ${new Date().toISOString()}`,
+  `\nReplication benchmark: ${KEYS} keys x ${VALUE_BYTES} B, ${os.cpus().length} cores, ${new Date().toISOString()}, ` +
+    `load average before/after ${loadBefore} / ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
 );
 console.log(
   `${'metric'.padEnd(38)}${'redis'.padStart(14)}${'agent'.padStart(14)}${'agent/redis'.padStart(14)}`,
