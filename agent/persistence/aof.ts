@@ -133,7 +133,14 @@ export class Aof {
   lastCowBytes = 0;
   private lastFailureMs = 0;
 
-  constructor(private readonly ctx: PersistenceContext) {}
+  /** appendfsync, cached: read for every propagated write. */
+  private fsyncPolicy: string;
+
+  constructor(private readonly ctx: PersistenceContext) {
+    const config = ctx.server.config;
+    this.fsyncPolicy = config.get('appendfsync');
+    config.onChange('appendfsync', (v) => (this.fsyncPolicy = v));
+  }
 
   private get server(): Server {
     return this.ctx.server;
@@ -169,7 +176,7 @@ export class Aof {
       this.pending.push(b);
       this.pendingBytes += b.length;
     }
-    if (this.server.config.get('appendfsync') === 'always') {
+    if (this.fsyncPolicy === 'always') {
       this.flush(true);
       return;
     }
@@ -227,8 +234,11 @@ export class Aof {
   cron(nowMs: number): void {
     if (this.state === 'off') return;
     if (this.pendingBytes > 0 && !this.flushScheduled) this.flush(false);
-    const policy = this.server.config.get('appendfsync');
-    if (policy === 'everysec' && this.bytesSinceFsync > 0 && nowMs - this.lastFsyncMs >= FSYNC_EVERY_MS) {
+    if (
+      this.fsyncPolicy === 'everysec' &&
+      this.bytesSinceFsync > 0 &&
+      nowMs - this.lastFsyncMs >= FSYNC_EVERY_MS
+    ) {
       this.fsyncInBackground(nowMs);
     }
   }
@@ -440,7 +450,6 @@ export class Aof {
     this.rewrites++;
     this.updateCow(job);
     server.log.notice(`Background AOF rewrite terminated with success (${job.base.name})`);
-    this.ctx.backgroundJobFinished();
   }
 
   private rewriteFailed(job: RewriteJob, err: unknown): void {
@@ -458,7 +467,6 @@ export class Aof {
       if (job.tempIncr !== null) safeUnlink(job.tempIncr);
       this.rewriteScheduled = true;
     }
-    this.ctx.backgroundJobFinished();
   }
 
   /** Stops a running rewrite (FLUSHALL does not; appendonly no, shutdown and a new start do). */

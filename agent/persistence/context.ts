@@ -16,8 +16,6 @@ export interface PersistenceContext {
   backgroundJobRunning(): boolean;
   /** The command running is inside MULTI/EXEC (background jobs are scheduled instead). */
   inExec(): boolean;
-  /** A background job ended: scheduled jobs may start. */
-  backgroundJobFinished(): void;
   /** Options for snapshot streams (pass size, key delay, access metadata). */
   streamOptions(): StreamOptions;
   /** rdbcompression, rdbchecksum and the encoding thresholds from the configuration. */

@@ -170,10 +170,6 @@ export class Persistence implements PersistenceContext {
     return this.server.currentClient?.inExec ?? false;
   }
 
-  backgroundJobFinished(): void {
-    // scheduled jobs start from the cron, like Redis's serverCron
-  }
-
   private nowSec(): number {
     return Math.floor(this.server.clock.nowMs() / 1000);
   }
@@ -331,15 +327,15 @@ export class Persistence implements PersistenceContext {
 
   /** The -MISCONF text while writes must be refused, else undefined. */
   writeDenial(): string | undefined {
-    const c = this.server.config;
+    // Field checks first: this runs before every command.
     if (
-      c.getBool('stop-writes-on-bgsave-error') &&
       this.lastBgsaveStatus === 'err' &&
+      this.server.config.getBool('stop-writes-on-bgsave-error') &&
       this.savePoints.length > 0
     ) {
       return MISCONF_RDB;
     }
-    if (this.aof.enabled && this.aof.lastWriteStatus === 'err') {
+    if (this.aof.lastWriteStatus === 'err' && this.aof.enabled) {
       return `MISCONF Errors writing to the AOF file: ${this.aof.lastWriteError}`;
     }
     return undefined;

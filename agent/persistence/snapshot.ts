@@ -80,7 +80,8 @@ interface DbCut {
   visited: Set<string> | null;
   /** Keys of passes not started yet that are already written or created after the cut, per pass. */
   readonly marks: Array<Set<string> | null>;
-  iter: Iterator<[string, Value]> | null;
+  /** The pass's live iterator over the Map. */
+  iter: IterableIterator<[string, Value]> | null;
   /** The Maps no longer belong to any database (flushed): entries are released as they are written. */
   detached: boolean;
 }
@@ -95,18 +96,19 @@ export interface SnapshotStats {
   peakExtraBytes: number;
 }
 
-/** Which pass a key belongs to: FNV-1a over the key (its ends for long keys). */
+/**
+ * Which pass a key belongs to: FNV-1a over the key's length and up to its last 12 and first 4 characters (where
+ * keys usually differ), so the cost does not grow with long keys. Any function works for correctness; a skewed one
+ * only makes one pass's visited Set bigger.
+ */
 export function passOf(key: string, passes: number): number {
   if (passes === 1) return 0;
-  let h = 0x811c9dc5;
   const n = key.length;
-  if (n <= 64) {
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  } else {
-    for (let i = 0; i < 32; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    for (let i = n - 32; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    h = Math.imul(h ^ n, 0x01000193);
-  }
+  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+  const from = n > 12 ? n - 12 : 0;
+  for (let i = from; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  const head = from < 4 ? from : 4;
+  for (let i = 0; i < head; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h >>> 0) % passes;
 }
 
@@ -223,13 +225,22 @@ export class KeyspaceSnapshot {
     while (!this.finished) {
       const cut = this.cuts[this.current];
       if (cut.visited === null) this.startPass(cut);
-      const r = cut.iter!.next();
-      if (r.done) this.endPass(cut);
-      else this.visit(cut, r.value[0], r.value[1]);
-      if (++sinceCheck >= checkEvery) {
-        sinceCheck = 0;
-        if (shouldStop()) break;
+      const passes = cut.passes;
+      const pass = cut.pass;
+      let stopped = false;
+      // for..of over the live iterator: no result objects; leaving the loop does not close a Map iterator.
+      for (const [key, value] of cut.iter!) {
+        if (passes === 1 || passOf(key, passes) === pass) this.visit(cut, key, value);
+        if (++sinceCheck >= checkEvery) {
+          sinceCheck = 0;
+          if (shouldStop()) {
+            stopped = true;
+            break;
+          }
+        }
       }
+      if (stopped) break;
+      this.endPass(cut);
     }
     return this.finished;
   }
@@ -256,10 +267,10 @@ export class KeyspaceSnapshot {
   }
 
   private visit(cut: DbCut, key: string, value: Value): void {
-    if (cut.passes > 1 && passOf(key, cut.passes) !== cut.pass) return;
     const visited = cut.visited!;
-    if (visited.has(key)) return;
+    const size = visited.size;
     visited.add(key);
+    if (visited.size === size) return; // written already (changed during the pass, or re-created)
     this.addExtra(KEY_MARK_BYTES);
     this.sink(this.entry(cut, key, value));
     this.stats.keysWritten++;
