@@ -135,6 +135,27 @@ describe('chain master -> replica -> sub-replica', () => {
     expect(after.sync_full).toBe(before.sync_full);
     expect(await digest(leaf)).toBe(await digest(master));
   });
+  it('when the middle node is promoted, the sub-replica continues partially with it (replid2)', async () => {
+    master = await startNode('agent');
+    middle = await startReplica('agent', master);
+    await waitLinkUp(middle);
+    leaf = await startReplica('agent', middle);
+    await mixedWrites(master.client, 1000, 15);
+    await waitLinkUp(leaf);
+    await waitConverged(master, [middle]);
+    await waitConverged(middle, [leaf]);
+    const oldId = (await replInfo(master)).master_replid;
+    await master.stop();
+    master = undefined;
+    await middle.client.call('REPLICAOF', 'NO', 'ONE');
+    await mixedWrites(middle.client, 300, 16);
+    await waitConverged(middle, [leaf]);
+    const mid = await replInfo(middle);
+    expect(mid.master_replid2).toBe(oldId);
+    expect((await replInfo(leaf)).master_replid).toBe(mid.master_replid);
+    const s = await info(middle.client, 'stats');
+    expect([s.sync_full, s.sync_partial_ok]).toEqual(['1', '1']);
+  });
 });
 
 describe('three replicas arriving together', () => {
