@@ -103,7 +103,9 @@ describe('chain master -> replica -> sub-replica', () => {
   let proxy: FaultProxy | undefined;
   afterEach(async () => {
     await proxy?.close();
+    proxy = undefined;
     await stopAll([leaf, middle, master]);
+    leaf = middle = master = undefined;
   });
 
   it('forwards the exact stream: same replid and offsets on every node, equal digests', async () => {
