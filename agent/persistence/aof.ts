@@ -78,6 +78,7 @@ const REWRITE_FSYNC_BYTES = 4 * 1024 * 1024;
 const STRERROR: Record<string, string> = {
   ENOSPC: 'No space left on device',
   EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
   EIO: 'Input/output error',
   EROFS: 'Read-only file system',
   EBADF: 'Bad file descriptor',

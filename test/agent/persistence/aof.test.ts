@@ -2,8 +2,10 @@
  * The append-only file through the real agent: Redis 7's multi-part layout (appendonlydir, manifest, base and incr
  * files), round trips across restarts, interchange with redis-server 7 in both directions, BGREWRITEAOF without
  * fork (writes made during the rewrite survive), appendonly switched at runtime, a last command cut short by a
- * crash (aof-load-truncated), an unfinished MULTI, and an old-style single appendonly.aof.
+ * crash (aof-load-truncated), an unfinished MULTI, an old-style single appendonly.aof, and -MISCONF while the file
+ * cannot be written.
  */
+import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   cpSync,
@@ -14,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { startServer, type ServerKind, type TestServer } from '../../helpers/servers';
+import { startPair, startServer, type ServerKind, type TestServer } from '../../helpers/servers';
 import { waitFor } from '../../helpers/waitFor';
 
 jest.setTimeout(120_000);
@@ -234,5 +236,43 @@ describe('the append-only file', () => {
     expect(manifestOf(again)).toBe(
       'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
     );
+  });
+
+  it('refuses writes with -MISCONF while the AOF cannot be written, as Redis, and recovers', async () => {
+    const { agent, redis } = await startPair(['--appendonly', 'yes', '--appendfsync', 'everysec']);
+    servers.push(agent, redis);
+    const incrOf = (s: TestServer): string => path.join(s.dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+    const locked: string[] = [];
+    try {
+      for (const s of [agent, redis]) {
+        await s.client.set('before', '1');
+        execFileSync('chattr', ['+i', incrOf(s)]);
+        locked.push(incrOf(s));
+        await s.client.set('fails-to-persist', '1');
+        await waitFor(async () => (await infoField(s, 'aof_last_write_status')) === 'err');
+      }
+      const errorOf = async (s: TestServer): Promise<string> =>
+        s.client.set('k', 'v').then(
+          () => '(no error)',
+          (err: Error) => err.message,
+        );
+      const agentError = await errorOf(agent);
+      expect(agentError).toBe('MISCONF Errors writing to the AOF file: Operation not permitted');
+      expect(agentError).toBe(await errorOf(redis));
+      expect(await agent.client.get('before')).toBe('1');
+    } finally {
+      for (const f of locked) execFileSync('chattr', ['-i', f]);
+    }
+    for (const s of [agent, redis]) {
+      await waitFor(async () => (await infoField(s, 'aof_last_write_status')) === 'ok', {
+        timeoutMs: 10_000,
+      });
+      expect(await s.client.set('k', 'v')).toBe('OK');
+    }
+    const expected = await digest(agent);
+    await agent.kill('SIGTERM');
+    const again = await start('agent', agent.dir, AOF_ON);
+    expect(await digest(again)).toBe(expected);
+    expect(await again.client.get('fails-to-persist')).toBe('1');
   });
 });
