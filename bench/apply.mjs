@@ -4,7 +4,10 @@
 // 1. fresh apply, including verified sync of every replica;
 // 2. no-op re-apply (facts from every host, empty plan, sync verification again).
 // Targets: fresh 2-host apply <= 10 s; no-op re-apply <= 2 s; 20 hosts <= 2x the 2-host time.
-// Knobs (environment): BENCH_SIZES (default "2,20"), BENCH_PARALLEL (default: the number of hosts).
+// Knobs (environment): BENCH_SIZES (default "2,20"), BENCH_PARALLEL (default: the number of hosts),
+// BENCH_VERBOSE=1 (print the CLI's timestamped progress, to see where the time goes), BENCH_SYNC_DELAY=<s> (sets
+// repl-diskless-sync-delay in the inventory; unset, the agent's Redis default of 5 s applies, and a fresh apply
+// waits that long for the first full sync).
 // Needs root, sshd, unshare and overlayfs, like the e2e tests. Every host and agent is gone when it ends.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,10 @@ const PASSWORD = 'bench-password';
 const TARGET_FRESH_2_S = 10;
 const TARGET_NOOP_S = 2;
 const TARGET_SCALE = 2;
+const SYNC_DELAY =
+  process.env.BENCH_SYNC_DELAY !== undefined
+    ? `, directives: { repl-diskless-sync-delay: ${Number(process.env.BENCH_SYNC_DELAY)} }`
+    : '';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-bench-apply-'));
 // A private copy of the agent: dist/ may be rebuilt while the benchmark runs.
@@ -73,6 +80,7 @@ function runCli(args) {
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (process.env.BENCH_VERBOSE) process.stderr.write(out);
       if (code !== 0) reject(new Error(`orchestrate ${args[0]} exited ${code}:\n${out}`));
       else resolve({ seconds, out });
     });
@@ -97,7 +105,7 @@ async function benchSize(harness, n) {
       `version: 1
 defaults:
   ssh: { user: root, identityFile: ${lab.clientKeyFile}, knownHostsFile: ${lab.knownHostsFile}, useAgent: false }
-  server: { port: ${port}, requirepass: { env: BENCH_PASSWORD } }
+  server: { port: ${port}, requirepass: { env: BENCH_PASSWORD }${SYNC_DELAY} }
 hosts:
 ${hosts.join('\n')}
 `,
@@ -114,6 +122,12 @@ ${hosts.join('\n')}
   }
 }
 
+console.log(
+  `repl-diskless-sync-delay: ${process.env.BENCH_SYNC_DELAY ?? '5 (default)'} s; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${os.cpus().length} cores`,
+);
 const results = [];
 try {
   const harness = await loadHarness();
