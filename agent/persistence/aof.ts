@@ -309,7 +309,6 @@ export class Aof {
     this.state = 'off';
     this.rewriteScheduled = false;
     if (this.rewrite !== null) this.abortRewrite('AOF turned off');
-    this.server.log.notice('Background append only file rewriting stopped (appendonly no)');
   }
 
   private closeFd(): void {
@@ -607,11 +606,16 @@ export class Aof {
     this.state = 'on';
   }
 
-  /** Closes the file at shutdown after a final flush and fsync. */
-  shutdown(): void {
-    if (this.rewrite !== null) this.abortRewrite('shutting down');
+  /**
+   * SHUTDOWN: stops a running rewrite and makes everything written durable. The file stays open: a SHUTDOWN whose
+   * final save fails leaves the server running (the rewrite is then retried, as after a failure).
+   */
+  prepareShutdown(): void {
+    if (this.rewrite !== null) {
+      this.abortRewrite('shutting down');
+      if (this.state === 'wait-rewrite') this.rewriteScheduled = true;
+    }
     if (this.state !== 'off') this.flushAndSync();
-    this.closeFd();
   }
 
   /** True while this module replaces the dataset itself (not a replica's full sync). */

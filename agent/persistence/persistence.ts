@@ -377,7 +377,7 @@ export class Persistence implements PersistenceContext {
     }
     if (this.aof.rewriting) server.log.warning('There is a child rewriting the AOF. Killing it!');
     if (this.aof.enabled) server.log.notice('Calling fsync() on the AOF file.');
-    this.aof.shutdown();
+    this.aof.prepareShutdown();
     const save = opts.save === 'save' || (opts.save === 'default' && this.savePoints.length > 0);
     if (!save || server.loading) return;
     server.log.notice('Saving the final RDB snapshot before exiting.');
