@@ -7,7 +7,9 @@
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { waitFor } from '../helpers/waitFor';
+import { CLI_BUNDLE, requireBundles } from './support/runCli';
 import { LocalTopology } from './support/localTopology';
 
 jest.setTimeout(90_000);
@@ -106,6 +108,32 @@ test('a REPLICAOF run by hand shows as drift (exit 1), and the next apply puts i
   expect(fix.stdout).toContain('correct runtime drift');
   const again = await t.cli(['status', t.inventory]);
   expect(again.code).toBe(0);
+});
+
+test('status --watch polls until interrupted, one JSON line per poll, and exits with the last verdict', async () => {
+  requireBundles();
+  const child = spawn(process.execPath, [CLI_BUNDLE, 'status', t.inventory, '--watch', '0.2', '--json'], {
+    env: { PATH: process.env.PATH, HOME: t.dir, NO_COLOR: '1', ...t.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    await waitFor(async () => out.split('\n').filter(Boolean).length >= 3, { description: 'three polls' });
+  } finally {
+    child.kill('SIGINT');
+  }
+  expect(await exited).toBe(0);
+  const polls = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(polls.length).toBeGreaterThanOrEqual(3);
+  for (const p of polls) expect(p).toMatchObject({ status: 'ok' });
+  // From the second poll on, counters are compared with the poll before.
+  expect(polls[0].nodes[0].countersMoved).toBeNull();
+  expect(polls[1].nodes[0].countersMoved).toEqual({});
 });
 
 test('a killed replica makes status exit 2 and name the node that does not answer', async () => {
