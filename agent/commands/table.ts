@@ -83,6 +83,11 @@ export interface Command {
   /** 'get' or 'config|get'; used in error messages and statistics. */
   readonly fullName: string;
   readonly bits: number;
+  /**
+   * spec.arity, copied here: specs come from many object literals (different shapes), Commands from one, so
+   * dispatch reads it with a monomorphic load.
+   */
+  readonly arity: number;
   readonly handler: CommandHandler | undefined;
   readonly subcommands: Map<string, Command> | undefined;
   readonly parent: Command | undefined;
@@ -123,6 +128,7 @@ export class CommandTable {
       spec,
       fullName: parent ? `${parent.fullName}|${spec.name}` : spec.name,
       bits: flagBits(spec.flags),
+      arity: spec.arity,
       handler: spec.handler,
       subcommands: undefined,
       parent,

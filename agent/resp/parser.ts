@@ -57,6 +57,8 @@ export class ProtocolError extends Error {
   }
 }
 
+/** The fast path takes multibulks of at most this many arguments (more go through the state machine). */
+const FAST_MAX_ARGS = 4096;
 /** Command names up to this length are remembered for reuse by the next request. */
 const NAME_CACHE_MAX_CHARS = 24;
 /** Multibulks announcing at most this many arguments get an array of the exact size up front. */
@@ -139,6 +141,7 @@ export class RequestParser {
       const buf = this.buf;
       if (this.argsLeft === 0) {
         if (buf[this.pos] === 0x2a /* '*' */) {
+          if (this.parseWholeCommand(buf, onCommand)) continue;
           if (!this.readMultibulkHeader()) return;
         } else if (!this.readInline(onCommand)) {
           return;
@@ -169,6 +172,56 @@ export class RequestParser {
       this.pushArg(arg, onCommand);
       this.pos = end + 2;
     }
+  }
+
+  /**
+   * Fast path for the common case: a multibulk request complete in the buffer, with small well-formed lengths
+   * within every limit. Parses it in one pass with local variables and delivers it. Returns false, having
+   * consumed nothing, for anything else (incomplete, large, malformed, over a limit): the general state machine
+   * then handles it, with its exact errors.
+   */
+  private parseWholeCommand(buf: Buffer, onCommand: OnCommand): boolean {
+    const len = buf.length;
+    let p = this.pos + 1;
+    let c = buf[p];
+    if (c < 49 || c > 57) return false;
+    let n = c - 48;
+    for (p++; p < len && (c = buf[p]) !== CR; p++) {
+      if (c < 48 || c > 57 || n > FAST_MAX_ARGS) return false;
+      n = n * 10 + c - 48;
+    }
+    if (p + 1 >= len || n > FAST_MAX_ARGS) return false;
+    const limits = this.limits;
+    if (!this.authenticated && n > limits.maxUnauthenticatedArgs) return false;
+    const maxBulk = this.authenticated ? limits.maxBulkBytes : limits.maxUnauthenticatedBulkBytes;
+    p += 2;
+    const argv = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      if (p + 3 >= len || buf[p] !== 0x24 /* '$' */) return false;
+      c = buf[++p];
+      if (c < 48 || c > 57) return false;
+      let l = c - 48;
+      if (l === 0 && buf[p + 1] !== CR) return false;
+      for (p++; p < len && (c = buf[p]) !== CR; p++) {
+        if (c < 48 || c > 57 || l >= BIG_ARG_BYTES) return false;
+        l = l * 10 + c - 48;
+      }
+      if (l >= BIG_ARG_BYTES || l > maxBulk) return false;
+      p += 2;
+      if (p + l + 2 > len) return false;
+      const name = this.lastName;
+      if (i === 0 && sameBytes(buf, p, l, name)) {
+        argv[0] = name;
+      } else {
+        const arg = buf.latin1Slice(p, p + l);
+        if (i === 0 && l <= NAME_CACHE_MAX_CHARS) this.lastName = arg;
+        argv[i] = arg;
+      }
+      p += l + 2;
+    }
+    this.pos = p;
+    if (onCommand(argv) === false) this.stopped = true;
+    return true;
   }
 
   private pushArg(arg: string, onCommand: OnCommand): void {

@@ -216,10 +216,15 @@ export class Server {
   private shuttingDown = false;
   private shutdownAborted = false;
   /**
-   * While a client's read batch runs: performance.now() at the end of the last command, which is when the next
-   * one starts. -1 outside a batch (timers, the replication link...), where commands read the clock twice.
+   * While a client's read batch runs: the time of the last clock read (performance.now), and the fast commands
+   * run since then, untimed (reused arrays). batchStartMs is -1 outside a batch (timers, the replication
+   * link...), where every command reads the clock.
    */
-  private batchCursorMs = -1;
+  private batchStartMs = -1;
+  private batchFastCount = 0;
+  private readonly batchFastCmds: Command[] = [];
+  private readonly batchFastArgvs: string[][] = [];
+  private readonly batchFastClients: Client[] = [];
   /**
    * Wall clock = performance.now() + this offset, re-synchronised by the cron, so that each command reads the
    * clock once; undefined when an injected clock must be asked directly.
@@ -447,13 +452,11 @@ export class Server {
     socket.on('data', (chunk: Buffer) => {
       this.stats.netInputBytes += chunk.length;
       this.stats.readsProcessed++;
-      this.batchCursorMs = performance.now();
-      this.nowMs =
-        this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + this.batchCursorMs;
+      this.beginBatch();
       try {
         client.onData(chunk);
       } finally {
-        this.batchCursorMs = -1;
+        this.endBatch();
       }
       if (this.pendingFlush.size > 0) this.flushPending();
     });
@@ -554,7 +557,7 @@ export class Server {
   call(c: Client, argv: string[]): void {
     const cmd = this.commands.lookup(argv);
     if (cmd === undefined) return this.reject(c, undefined, unknownCommand(argv));
-    const arity = cmd.spec.arity;
+    const arity = cmd.arity;
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
       return this.reject(c, cmd, wrongArity(cmd.fullName));
     }
@@ -645,9 +648,18 @@ export class Server {
     c.cmd = cmd;
     c.argv = argv;
     if (c.replyMode !== 'on') c.reply.enabled = false;
-    // Within a read batch, a command starts when the previous one ended: one clock read per command.
-    const cursor = this.batchCursorMs;
-    const started = top && cursor >= 0 ? cursor : performance.now();
+    // Timing (see beginBatch): in a read batch, a command is timed from the batch's last clock read; fast
+    // commands are not timed one by one but share the time until the next read. Outside a batch (timers, the
+    // replication link), every command reads the clock before and after.
+    const inBatch = top && this.batchStartMs >= 0;
+    const batched = inBatch && (cmd.bits & F.fast) !== 0;
+    let started: number;
+    if (inBatch) {
+      if (!batched && this.batchFastCount > 0) this.closeSegment();
+      started = this.batchStartMs;
+    } else {
+      started = performance.now();
+    }
     if (top)
       this.nowMs = this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + started;
     try {
@@ -660,22 +672,26 @@ export class Server {
         c.reply.error(`ERR internal error while executing '${cmd.fullName}'`);
       }
     }
-    const ended = performance.now();
-    if (top && cursor >= 0) this.batchCursorMs = ended;
-    const ms = ended - started;
-    const usec = ms * 1000;
     if (c.replyMode !== 'on') this.afterReplyMode(c);
     // Like Redis 7, monitors see a command once it ran (SELECT shows the database it selected).
-    if (this.monitors.size > 0 || this.monitorHooks.length > 0) this.feedMonitors(c, cmd, argv, started);
-    if (this.latencyTrackingOn) recordLatency(cmd, usec);
+    if (this.monitors.size > 0 || this.monitorHooks.length > 0) {
+      this.feedMonitors(c, cmd, argv, batched ? this.batchStartMs : started);
+    }
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
     cmd.calls++;
-    cmd.usec += usec;
     this.stats.totalCommands++;
-    if (this.slowlogOn && usec >= this.slowlog.thresholdUs && !(cmd.bits & F.skip_slowlog)) {
-      this.slowlog.consider(argv, usec, this.nowMs, c.addr, c.name);
+    let usec = 0;
+    if (batched) {
+      const k = this.batchFastCount++;
+      this.batchFastCmds[k] = cmd;
+      this.batchFastArgvs[k] = argv;
+      this.batchFastClients[k] = c;
+    } else {
+      const ended = performance.now();
+      if (inBatch) this.batchStartMs = ended;
+      usec = (ended - started) * 1000;
+      this.recordDuration(c, cmd, argv, usec);
     }
-    if (this.latencyOn) this.latency.add(cmd.bits & F.fast ? 'fast-command' : 'command', ms, this.nowMs);
     if (c.tracking !== null) this.afterTrackedCommand(c, cmd, argv);
     if (this.dirty !== dirtyBefore && cmd.bits & F.write && this.propagationOverride !== null) {
       this.pendingPropagation.push({ dbId: c.db.id, argv: this.propagationOverride ?? argv });
@@ -690,6 +706,48 @@ export class Server {
       this.flushPropagation();
       if (this.readyKeys.size > 0) this.handleReadyKeys();
     }
+  }
+
+  /** Command statistics that need a duration: commandstats, latency histograms, slow log, latency monitor. */
+  private recordDuration(c: Client, cmd: Command, argv: string[], usec: number): void {
+    cmd.usec += usec;
+    if (this.latencyTrackingOn) recordLatency(cmd, usec);
+    if (this.slowlogOn && usec >= this.slowlog.thresholdUs && !(cmd.bits & F.skip_slowlog)) {
+      this.slowlog.consider(argv, usec, this.nowMs, c.addr, c.name);
+    }
+    if (this.latencyOn)
+      this.latency.add(cmd.bits & F.fast ? 'fast-command' : 'command', usec / 1000, this.nowMs);
+  }
+
+  /**
+   * A client's read batch starts. Within it, `batchStartMs` is the time of the last clock read; the fast commands
+   * run since then wait in the batchFast* arrays and share the time until the next read equally.
+   */
+  beginBatch(): void {
+    const t = performance.now();
+    this.batchStartMs = t;
+    this.batchFastCount = 0;
+    this.nowMs = this.clockOffsetMs === undefined ? this.clock.nowMs() : this.clockOffsetMs + t;
+  }
+
+  /** Reads the clock and gives the pending fast commands equal shares of the time since the last read. */
+  private closeSegment(): void {
+    const n = this.batchFastCount;
+    const t = performance.now();
+    const usec = (Math.max(0, t - this.batchStartMs) * 1000) / n;
+    this.batchStartMs = t;
+    this.batchFastCount = 0;
+    for (let i = 0; i < n; i++) {
+      this.recordDuration(this.batchFastClients[i], this.batchFastCmds[i], this.batchFastArgvs[i], usec);
+      this.batchFastArgvs[i] = EMPTY_ARGV;
+      this.batchFastClients[i] = undefined as unknown as Client;
+    }
+  }
+
+  /** The batch ended: time its pending fast commands. */
+  endBatch(): void {
+    if (this.batchFastCount > 0) this.closeSegment();
+    this.batchStartMs = -1;
   }
 
   /** CLIENT REPLY bookkeeping after a command: SKIP silences exactly the next command, OFF all of them. */
@@ -1114,6 +1172,8 @@ export class Server {
 const CHUNK_REPORT_BYTES = 16384;
 /** A client's fixed footprint reported in tot-mem. */
 const CLIENT_BASE_BYTES = 2048;
+
+const EMPTY_ARGV: string[] = [];
 
 /** Latency histogram buckets per command (powers of two of microseconds, up to about an hour). */
 export const LATENCY_BUCKETS = 32;
