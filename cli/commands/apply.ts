@@ -9,7 +9,7 @@
  * (unless --no-rollback) and reports both what failed and what the rollback restored; it still exits 1.
  */
 import { locateAgentBundle } from '../deploy/session';
-import { OperationFailure } from '../errors';
+import { isOrchestrateError, messageOf, OperationFailure } from '../errors';
 import { describeTopology } from '../state/topology';
 import { inventoryRecord, recordedRun } from '../state/record';
 import type { CommandContext, CommandOutcome } from './context';
@@ -47,7 +47,19 @@ export async function runApply(ctx: CommandContext): Promise<CommandOutcome> {
         const data: Record<string, unknown> = { ok: false, historyId: entry.id, ...doc(report) };
         if (report.changed && failure.code === 'E_VERIFY_FAILED' && !ctx.options.noRollback) {
           history.save(entry);
-          const rb = await rollbackAfterFailure(ctx, history, entry, agent);
+          let rb: Awaited<ReturnType<typeof rollbackAfterFailure>>;
+          try {
+            rb = await rollbackAfterFailure(ctx, history, entry, agent);
+          } catch (e) {
+            // The rollback could not even start (a host unreachable, the recorded inventory unusable).
+            const err = new OperationFailure('E_VERIFY_FAILED', `${failure.message}; rollback failed`, [
+              ...failure.details,
+              `the automatic rollback failed: ${messageOf(e)}`,
+              ...(isOrchestrateError(e) ? e.details.map((d) => `  ${d}`) : []),
+            ]);
+            err.data = data;
+            throw err;
+          }
           entry.outcome = 'rolled-back';
           entry.rolledBackBy = rb.entry.id;
           data.rollback = { historyId: rb.entry.id, to: rb.target, ok: rb.report.ok, ...doc(rb.report) };
@@ -60,7 +72,7 @@ export async function runApply(ctx: CommandContext): Promise<CommandOutcome> {
             ...(rb.report.after ? describeTopology(rb.report.after).map((l) => `  ${l}`) : []),
           ];
           const err = new OperationFailure(
-            failure.code === 'E_VERIFY_FAILED' ? 'E_VERIFY_FAILED' : 'E_APPLY_STEP',
+            'E_VERIFY_FAILED',
             `${failure.message}; ${rb.report.ok ? 'rolled back' : 'rollback failed'}`,
             details,
           );
