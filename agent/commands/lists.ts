@@ -128,7 +128,10 @@ function lrange(c: Client, argv: string[]): void {
   if (end >= len) end = len - 1;
   const reply = c.reply;
   reply.array(end - start + 1);
-  for (let i = start; i <= end; i++) reply.bulk(list.at(i));
+  list.forEachFrom(start, false, (v, i) => {
+    reply.bulk(v);
+    return i < end;
+  });
 }
 
 function lpos(c: Client, argv: string[]): void {
@@ -160,18 +163,19 @@ function lpos(c: Client, argv: string[]): void {
   const found: number[] = [];
   let matches = 0;
   let single = -1;
-  for (let index = 0; index < len && (maxlen === 0 || index < maxlen); index++) {
-    const pos = fromTail ? len - 1 - index : index;
-    if (list.at(pos) !== element) continue;
+  let index = 0;
+  list.forEachFrom(fromTail ? len - 1 : 0, fromTail, (v, pos) => {
+    if (maxlen !== 0 && index++ >= maxlen) return false;
+    if (v !== element) return true;
     matches++;
-    if (matches < rank) continue;
+    if (matches < rank) return true;
     if (count === -1) {
       single = pos;
-      break;
+      return false;
     }
     found.push(pos);
-    if (count !== 0 && matches - rank + 1 >= count) break;
-  }
+    return count === 0 || matches - rank + 1 < count;
+  });
   if (count === -1) {
     if (single === -1) c.reply.nullBulk();
     else c.reply.integer(single);

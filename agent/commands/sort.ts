@@ -100,9 +100,14 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     // Native order, only the selected range.
     elements = [];
     if (end >= start) {
-      for (let i = start; i <= end; i++) {
-        const pos = desc ? total - 1 - i : i;
-        elements.push(value instanceof ListValue ? value.at(pos) : value.memberAt(pos));
+      if (value instanceof ListValue) {
+        value.forEachFrom(desc ? total - 1 - start : start, desc, (v) => {
+          elements.push(v);
+          return elements.length < end - start + 1;
+        });
+      } else {
+        for (const [m] of value.slice(desc ? total - 1 - start : start, end - start + 1, desc))
+          elements.push(m);
       }
     }
     end -= start;

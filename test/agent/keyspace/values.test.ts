@@ -175,3 +175,42 @@ describe('HashValue', () => {
     expect(big.encoding()).toBe('hashtable');
   });
 });
+
+describe('ListValue chunks', () => {
+  it('keeps elements of every size intact across chunk growth, re-centring and splits', () => {
+    const rand = rng(7);
+    const list = new ListValue();
+    const model: string[] = [];
+    const sizes = [0, 1, 50, 127, 128, 300, 16383, 16384, 9000];
+    for (let step = 0; step < 3000; step++) {
+      const len = sizes[Math.floor(rand() * sizes.length)] * (rand() < 0.9 ? 0 : 1) + Math.floor(rand() * 40);
+      const v = String.fromCharCode(Math.floor(rand() * 256)).repeat(len);
+      const op = Math.floor(rand() * 6);
+      if (op === 0) {
+        list.pushHead(v);
+        model.unshift(v);
+      } else if (op === 1) {
+        list.pushTail(v);
+        model.push(v);
+      } else if (op === 2) expect(list.popHead()).toBe(model.shift());
+      else if (op === 3) expect(list.popTail()).toBe(model.pop());
+      else if (op === 4 && model.length > 0) {
+        const at = Math.floor(rand() * model.length);
+        list.setAt(at, v);
+        model[at] = v;
+      } else if (model.length > 0) {
+        const at = Math.floor(rand() * model.length);
+        expect(list.at(at)).toBe(model[at]);
+      }
+    }
+    expect(list.toArray()).toEqual(model);
+    const fromEnd: string[] = [];
+    list.forEachFrom(model.length - 1, true, (v) => {
+      fromEnd.push(v);
+      return true;
+    });
+    expect(fromEnd).toEqual([...model].reverse());
+    expect(list.clone().toArray()).toEqual(model);
+    expect(ListValue.from(model).toArray()).toEqual(model);
+  });
+});
