@@ -10,7 +10,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { waitFor } from '../helpers/waitFor';
 import { CLI_BUNDLE, requireBundles } from './support/runCli';
-import { LocalTopology } from './support/localTopology';
+import { AGENT_BUNDLE, LocalTopology } from './support/localTopology';
 
 jest.setTimeout(90_000);
 
@@ -179,4 +179,33 @@ test('a second apply is refused while another run holds the lock; a failed apply
     outcome: 'failed',
     error: { code: 'E_CONFIRMATION_REQUIRED' },
   });
+});
+
+test('an apply killed by SIGTERM releases its lock and its history entry reads as interrupted', async () => {
+  requireBundles();
+  const other = new LocalTopology({ a: { port: 7264 }, b: { port: 7265, replicaof: 'a' } });
+  try {
+    const lock = path.join(other.dir, '.orchestrate', 'inventory', 'lock');
+    const child = spawn(
+      process.execPath,
+      [CLI_BUNDLE, 'apply', other.inventory, '--yes', '--agent', AGENT_BUNDLE],
+      {
+        env: { PATH: process.env.PATH, HOME: other.dir, NO_COLOR: '1', ...other.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let err = '';
+    child.stderr.on('data', (b) => (err += b));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_c, sig) => resolve(sig)),
+    );
+    await waitFor(async () => existsSync(lock) && /wave 1\/2/.test(err), { description: 'apply under way' });
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    expect(existsSync(lock)).toBe(false);
+    const h = await other.cli(['history', other.inventory, '--json']);
+    expect(h.json.entries.map((e: any) => [e.command, e.outcome])).toEqual([['apply', 'interrupted']]);
+  } finally {
+    await other.cleanup();
+  }
 });
