@@ -238,6 +238,35 @@ describe('fork-less snapshot', () => {
     );
   });
 
+  it('runs several snapshots at once, each an image of its own cut', () => {
+    const rand = prng(7);
+    const registry = new SnapshotRegistry();
+    const now = { ms: NOW_MS };
+    const ks = makeKeyspace(registry, now);
+    populate(ks, rand, 300);
+    const firstImage = imageOf(ks);
+    const first: RdbEntry[] = [];
+    const a = new KeyspaceSnapshot(ks, registry, (e) => first.push(e), { keysPerPass: 16 });
+    for (let i = 0; i < 200; i++) mutate(ks, rand, 300, i, now);
+    let budget = 50;
+    a.step(() => budget-- <= 0, 1);
+    const secondImage = imageOf(ks);
+    const second: RdbEntry[] = [];
+    const b = new KeyspaceSnapshot(ks, registry, (e) => second.push(e), { keysPerPass: 7 });
+    expect(registry.activeCount).toBe(2);
+    let step = 1000;
+    while (!a.done || !b.done) {
+      let ba = 3;
+      let bb = 5;
+      if (!a.done) a.step(() => ba-- <= 0, 1);
+      if (!b.done) b.step(() => bb-- <= 0, 1);
+      for (let i = 0; i < 3; i++) mutate(ks, rand, 300, ++step, now);
+    }
+    expect(canonical(first)).toEqual(firstImage);
+    expect(canonical(second)).toEqual(secondImage);
+    expect(registry.activeCount).toBe(0);
+  });
+
   it('assigns every key to one pass, spread evenly', () => {
     const counts = new Array(8).fill(0);
     for (let i = 0; i < 80_000; i++) counts[passOf(`user:${i}:profile`, 8)]++;
