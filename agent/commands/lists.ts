@@ -450,7 +450,7 @@ export const listCommands: CommandSpec[] = [
   cmd('linsert', 5, ['write', 'denyoom'], 1, 1, 1, linsert, list(['write', 'slow'])),
   cmd('lmove', 5, ['write', 'denyoom'], 1, 2, 1, lmove, list(['write', 'slow'])),
   cmd('rpoplpush', 3, ['write', 'denyoom'], 1, 2, 1, rpoplpush, list(['write', 'slow'])),
-  cmd('lmpop', -4, ['write'], 0, 0, 0, lmpop, list(['write', 'slow'])),
+  cmd('lmpop', -4, ['write', 'movablekeys'], 0, 0, 0, lmpop, list(['write', 'slow'])),
   cmd(
     'blmove',
     6,
@@ -473,5 +473,14 @@ export const listCommands: CommandSpec[] = [
   ),
   cmd('blpop', -3, ['write', 'noscript', 'blocking'], 1, -2, 1, blpop, list(['write', 'slow', 'blocking'])),
   cmd('brpop', -3, ['write', 'noscript', 'blocking'], 1, -2, 1, brpop, list(['write', 'slow', 'blocking'])),
-  cmd('blmpop', -5, ['write', 'blocking'], 0, 0, 0, blmpop, list(['write', 'slow', 'blocking'])),
+  cmd(
+    'blmpop',
+    -5,
+    ['write', 'blocking', 'movablekeys'],
+    0,
+    0,
+    0,
+    blmpop,
+    list(['write', 'slow', 'blocking']),
+  ),
 ];

@@ -278,7 +278,7 @@ export const setCommands: CommandSpec[] = [
   cmd('smembers', 2, ['readonly'], 1, 1, 1, smembers, set(['read', 'slow'])),
   cmd('sinter', -2, ['readonly'], 1, -1, 1, sinter, set(['read', 'slow'])),
   cmd('sinterstore', -3, ['write', 'denyoom'], 1, -1, 1, sinterstore, set(['write', 'slow'])),
-  cmd('sintercard', -3, ['readonly'], 0, 0, 0, sintercard, set(['read', 'slow'])),
+  cmd('sintercard', -3, ['readonly', 'movablekeys'], 0, 0, 0, sintercard, set(['read', 'slow'])),
   cmd('sunion', -2, ['readonly'], 1, -1, 1, sunion, set(['read', 'slow'])),
   cmd('sunionstore', -3, ['write', 'denyoom'], 1, -1, 1, sunionstore, set(['write', 'slow'])),
   cmd('sdiff', -2, ['readonly'], 1, -1, 1, sdiff, set(['read', 'slow'])),

@@ -185,10 +185,10 @@ function sortRo(c: Client, argv: string[]): void {
 }
 
 export const sortCommands: CommandSpec[] = [
-  cmd('sort', -2, ['write', 'denyoom'], 1, 1, 1, sort, {
+  cmd('sort', -2, ['write', 'denyoom', 'movablekeys'], 1, 1, 1, sort, {
     categories: ['write', 'set', 'sortedset', 'list', 'slow', 'dangerous'],
   }),
-  cmd('sort_ro', -2, ['readonly'], 1, 1, 1, sortRo, {
+  cmd('sort_ro', -2, ['readonly', 'movablekeys'], 1, 1, 1, sortRo, {
     categories: ['read', 'set', 'sortedset', 'list', 'slow', 'dangerous'],
   }),
 ];
