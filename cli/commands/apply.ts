@@ -32,6 +32,7 @@ export async function runApply(ctx: CommandContext): Promise<CommandOutcome> {
         },
       });
       entry.after = report.after;
+      entry.changed = report.changed;
       entry.changedNodes = report.plan?.changedNodes;
       entry.switchovers = report.switchovers.map((s) => ({ from: s.from, to: s.to }));
       const doc = (r: ConvergeReport) => ({

@@ -51,8 +51,13 @@ export interface MasterMove {
   siblings: NodeSpec[];
 }
 
-export function detectMasterMoves(scope: NodeSpec[], observed: Topology): MasterMove[] {
+export function detectMasterMoves(
+  scope: NodeSpec[],
+  observed: Topology,
+  inventoryNodes: NodeSpec[] = scope,
+): MasterMove[] {
   const byName = new Map(scope.map((n) => [n.name, n]));
+  const known = new Set(inventoryNodes.map((n) => n.name));
   const seen = new Map(observed.map((t) => [t.name, t]));
   const moves: MasterMove[] = [];
   for (const want of scope.filter((n) => n.role === 'master')) {
@@ -60,6 +65,14 @@ export function detectMasterMoves(scope: NodeSpec[], observed: Topology): Master
     if (!now?.reachable || now.role !== 'replica' || !now.master) continue;
     const from = byName.get(now.master);
     const fromNow = seen.get(now.master);
+    if (!from && known.has(now.master)) {
+      // Its master is outside --limit: promoting it alone would leave two writable masters.
+      throw new OperationFailure(
+        'E_PRECONDITION',
+        `${want.name} is to become a master but today follows ${now.master}, which is not in scope; nothing was changed`,
+        [`include ${now.master}'s host in --limit, so that the master moves by switchover`],
+      );
+    }
     if (!from || fromNow?.role !== 'master' || !from.replicaof) continue;
     const siblings = observed
       .filter((t) => t.role === 'replica' && t.master === from.name && t.name !== want.name)
@@ -93,12 +106,12 @@ export async function converge(
   try {
     let facts = await gatherAllFacts(ctx, session, loaded.scope);
     report.before = loaded.scope.map((n) =>
-      topologyNode(loaded.scope, n, facts.get(n.name)?.live.info, facts.get(n.name)?.live.error),
+      topologyNode(loaded.inventory.nodes, n, facts.get(n.name)?.live.info, facts.get(n.name)?.live.error),
     );
     opts.onBefore?.(report.before);
     let planned = planFor(loaded, facts, agent);
     report.plan = planned.plan;
-    const moves = detectMasterMoves(loaded.scope, report.before);
+    const moves = detectMasterMoves(loaded.scope, report.before, loaded.inventory.nodes);
     ctx.say(renderPlan(planned.plan, ctx.style).trimEnd());
     for (const m of moves) {
       ctx.say(

@@ -91,7 +91,7 @@ const OPTION_SPECS: Record<
   to: {
     type: 'string',
     arg: 'ID',
-    help: 'history entry to return to (default: the last good one before the latest)',
+    help: 'history entry to return to (default: the last good one before the latest change)',
   },
   watch: {
     type: 'string',
@@ -175,7 +175,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'rollback',
     summary: 'return the hosts to a recorded state, with the same verification as apply',
     description:
-      'Takes a history entry (--to ID, default the last successful run before the latest), shows the plan back to its inventory and topology, asks for confirmation and carries it out (switchover when the master moves), then verifies sync like apply.',
+      'Takes a history entry (--to ID; by default the last successful run before the latest run that changed hosts), shows the plan back to its inventory and topology, asks for confirmation and carries it out (switchover when the master moves), then verifies sync like apply.',
     options: ['json', 'yes', 'to', 'agent', 'verify-timeout', 'state-dir', 'no-color', 'help', ...CONNECTING],
   },
   {

@@ -98,6 +98,7 @@ export async function runPromote(ctx: CommandContext): Promise<CommandOutcome> {
         await requireConfirmation(ctx, `Promote ${host} and demote ${fromName}?`, confirm);
         const sw = await switchover({ session, from, to: node, siblings, note: (l) => ctx.note(l) });
         entry.switchovers = [{ from: fromName, to: host }];
+        entry.changed = true;
         const mid = await observeTopology(nodes, connect);
         const replicas = mid.filter((t) => t.role === 'replica').map((t) => t.name);
         const v = await verifyObserved(session, nodes, mid, replicas, ctx.options.verifyTimeoutMs);

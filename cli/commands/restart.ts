@@ -178,6 +178,8 @@ export async function runRestart(ctx: CommandContext): Promise<CommandOutcome> {
         }
         entry.after = await observeTopology(nodes, (x) => session.connect(x));
         entry.switchovers = switchovers.map((s) => ({ from: s.from, to: s.to }));
+        // Restarts leave the topology as it was: nothing for a rollback to undo.
+        entry.changed = false;
         for (const r of restarted) {
           ctx.say(
             `  ${r.name} (${r.role}): ${(r.elapsedMs / 1000).toFixed(1)} s, partial resyncs ${r.partialResyncs}, full ${r.fullResyncs}${r.via ? `, ${r.via}` : ''}`,

@@ -3,7 +3,7 @@
  *
  * The target is a history entry's inventory as it was used (its text; secrets are references and are read again
  * now) with the topology observed after that run laid over it (a promote changes who is master without changing
- * the inventory). Without --to: the latest successful run before the latest run. The way back is an ordinary
+ * the inventory). Without --to: the latest successful run before the latest run that changed hosts. The way back is an ordinary
  * converge: plan shown, confirmation, switchover when the master moves, execution, the same sync verification
  * as apply. Rollbacks are recorded in the history like any run.
  */
@@ -104,6 +104,7 @@ export async function recordRollback(
       },
     });
     entry.after = report.after;
+    entry.changed = report.changed;
     entry.changedNodes = report.plan?.changedNodes;
     entry.switchovers = report.switchovers.map((s) => ({ from: s.from, to: s.to }));
     entry.outcome = report.ok ? 'ok' : 'failed';
@@ -161,8 +162,11 @@ export async function runRollback(ctx: CommandContext): Promise<CommandOutcome> 
       }
       targetEntry = history.get(id);
     } else {
-      const latest = entries[entries.length - 1];
-      targetEntry = entries.filter((e) => e.outcome === 'ok' && e.id !== latest?.id).pop();
+      // Undo the latest run that changed hosts: back to the last good state recorded before it.
+      const latestChange = entries.filter((e) => e.changed).pop();
+      targetEntry = latestChange
+        ? entries.filter((e) => e.outcome === 'ok' && e.id < latestChange.id).pop()
+        : undefined;
       if (!targetEntry) {
         throw new UserError('E_HISTORY_ENTRY', 'no earlier successful run to roll back to', [
           `history: ${entries.map((e) => `${e.id} ${e.command} ${e.outcome}`).join(', ') || '(empty)'}`,

@@ -37,6 +37,8 @@ export interface HistoryEntry {
   rollbackTo?: number;
   /** For an apply that rolled back by itself: the id of that rollback's entry. */
   rolledBackBy?: number;
+  /** Whether the run may have changed hosts (false: refused or nothing to do). Rollback undoes the latest such run. */
+  changed?: boolean;
   /** Nodes that changed, and switchovers done. */
   changedNodes?: number;
   switchovers?: Array<{ from: string; to: string }>;

@@ -111,6 +111,13 @@ test('an apply that moves the master switches over under writes: nothing acknowl
 });
 
 test('rollback returns the master to m by switchover, with the data written in between everywhere', async () => {
+  // Moving the master back with its current master outside --limit would leave two masters: refused.
+  t.write(A);
+  const limited = await t.cli(['apply', t.inventory, '--yes', '--limit', 'm']);
+  expect(limited.code).toBe(1);
+  expect(limited.stderr).toContain('m is to become a master but today follows r1, which is not in scope');
+  expect(await roleOf(t.client('m'))).toBe('slave');
+  t.write(B);
   for (let i = 0; i < 100; i++) await t.client('r1').set(`between:${i}`, String(i));
   const r = await t.cli(['rollback', t.inventory, '--yes', '--json']);
   expect({ code: r.code, err: r.code ? r.stderr : '' }).toEqual({ code: 0, err: '' });
@@ -122,7 +129,8 @@ test('rollback returns the master to m by switchover, with the data written in b
   expect(h.json.entries.map((e: any) => [e.id, e.command, e.outcome, e.rollbackTo ?? null])).toEqual([
     [1, 'apply', 'ok', null],
     [2, 'apply', 'ok', null],
-    [3, 'rollback', 'ok', 1],
+    [3, 'apply', 'failed', null],
+    [4, 'rollback', 'ok', 1],
   ]);
 });
 
