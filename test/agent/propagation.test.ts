@@ -134,3 +134,30 @@ describe('propagation of keyspace commands', () => {
     expect(batch.filter((n) => n === 'SREM')).toHaveLength(2);
   });
 });
+
+describe('blocked clients and database moves', () => {
+  it('serves a client blocked in another database when SWAPDB brings it a list', () => {
+    const waiter = p.newClient();
+    p.run('SELECT 1', waiter);
+    p.run('BLPOP q 0', waiter);
+    p.run('RPUSH q v');
+    expect(waiter.blocked).not.toBeNull();
+    p.clearPropagated();
+    p.run('SWAPDB 0 1');
+    expect(waiter.blocked).toBeNull();
+    expect(p.batches.flat().map((c) => [c.dbId, ...c.argv])).toEqual([
+      [0, 'SWAPDB', '0', '1'],
+      [1, 'LPOP', 'q'],
+    ]);
+  });
+
+  it('serves a client blocked on a key that MOVE brings into its database', () => {
+    const waiter = p.newClient();
+    p.run('SELECT 2', waiter);
+    p.run('BZPOPMIN z 0', waiter);
+    p.run('ZADD z 1 m');
+    p.run('MOVE z 2');
+    expect(waiter.blocked).toBeNull();
+    expect(p.run('EXISTS z')).toBe(':0\r\n');
+  });
+});

@@ -121,6 +121,14 @@ export class RespConnection {
     return p;
   }
 
+  /** Resolves with the next reply that arrives without a request (pub/sub messages). */
+  readPush(): Promise<RespValue> {
+    if (this.closed) return Promise.reject(new Error('connection closed'));
+    const p = new Promise<Reply>((resolve) => this.waiting.push(resolve));
+    this.drain();
+    return p.then((r) => r.value);
+  }
+
   /** True when a reply is waiting that nobody asked for yet (used to check that a client is still blocked). */
   get hasUnreadData(): boolean {
     return this.buffer.length > 0;
