@@ -9,7 +9,8 @@
  *    `expires` Maps and their sizes. Nothing is copied. Everything else happens lazily.
  * 2. Databases are identified by their Map objects, not their numbers: FLUSHDB/FLUSHALL (and a replica's full
  *    sync) give a database *new* Maps, so the Maps of the cut are simply never changed again and the walk goes
- *    on over them (releasing each entry as it is written); SWAPDB moves Maps between numbers, and the hook finds
+ *    on over them (they are freed once no snapshot needs them; other snapshots may walk the same Maps, so nothing
+ *    is removed from them); SWAPDB moves Maps between numbers, and the hook finds
  *    the right cut by Map identity. So `beforeReplaceAll` needs no work at all, and the image keeps the numbers
  *    the databases had at the cut.
  * 3. Every key change goes through `beforeMutate(db, key)` first (keyspace/database.ts's invariant). The first
@@ -82,8 +83,6 @@ interface DbCut {
   readonly marks: Array<Set<string> | null>;
   /** The pass's live iterator over the Map. */
   iter: IterableIterator<[string, Value]> | null;
-  /** The Maps no longer belong to any database (flushed): entries are released as they are written. */
-  detached: boolean;
 }
 
 export interface SnapshotStats {
@@ -170,7 +169,7 @@ export class KeyspaceSnapshot {
 
   /** Takes the cut now (synchronously) and starts receiving the keyspace's hooks. */
   constructor(
-    private readonly keyspace: Keyspace,
+    keyspace: Keyspace,
     private readonly registry: SnapshotRegistry,
     private readonly sink: EntrySink,
     options: SnapshotOptions = {},
@@ -194,7 +193,6 @@ export class KeyspaceSnapshot {
         visited: null,
         marks: new Array<Set<string> | null>(passes).fill(null),
         iter: null,
-        detached: false,
       };
       this.cuts.push(cut);
       this.byDict.set(db.dict, cut);
@@ -246,7 +244,6 @@ export class KeyspaceSnapshot {
   }
 
   private startPass(cut: DbCut): void {
-    if (!cut.detached && !this.keyspace.dbs.some((db) => db.dict === cut.dict)) cut.detached = true;
     cut.visited = cut.marks[cut.pass] ?? new Set<string>();
     cut.marks[cut.pass] = null;
     cut.iter = cut.dict.entries();
@@ -274,10 +271,6 @@ export class KeyspaceSnapshot {
     this.addExtra(KEY_MARK_BYTES);
     this.sink(this.entry(cut, key, value));
     this.stats.keysWritten++;
-    if (cut.detached) {
-      cut.dict.delete(key);
-      cut.expires.delete(key);
-    }
   }
 
   private entry(cut: DbCut, key: string, value: Value): RdbEntry {
