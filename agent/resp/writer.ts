@@ -24,6 +24,35 @@ export interface ReplySink {
 }
 
 const CRLF = '\r\n';
+const DOLLAR = 36;
+const COLON = 58;
+const STAR = 42;
+/** Room for a type byte, a sign, 16 digits and CRLF. */
+const HEADER_MAX_BYTES = 24;
+
+/** Writes `<type><n>\r\n` at `pos` (n a safe integer); returns the position after it. */
+function writeHeader(buf: Buffer, pos: number, type: number, n: number): number {
+  buf[pos++] = type;
+  if (n < 0) {
+    buf[pos++] = 45;
+    n = -n;
+  }
+  if (n < 10) {
+    buf[pos++] = 48 + n;
+  } else {
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    let at = pos + digits - 1;
+    for (let x = n; at >= pos; at--) {
+      buf[at] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    }
+    pos += digits;
+  }
+  buf[pos++] = 13;
+  buf[pos++] = 10;
+  return pos;
+}
 
 export class ReplyWriter {
   resp: RespVersion = 2;
@@ -121,17 +150,48 @@ export class ReplyWriter {
   }
 
   integer(n: number | bigint): void {
-    this.raw(':' + n + CRLF);
+    if (typeof n === 'number' && Number.isSafeInteger(n)) this.header(COLON, n);
+    else this.raw(':' + n + CRLF);
   }
 
   bulk(s: string): void {
-    if (s.length >= LARGE_BULK_BYTES) {
-      this.raw('$' + s.length + CRLF);
+    const len = s.length;
+    if (len >= LARGE_BULK_BYTES) {
+      this.header(DOLLAR, len);
       this.raw(s);
       this.raw(CRLF);
-    } else {
-      this.raw('$' + s.length + CRLF + s + CRLF);
+      return;
     }
+    if (!this.enabled) return;
+    // Header, payload and CRLF written straight into the chunk: no concatenated string to build and flatten.
+    this.reserve(len + HEADER_MAX_BYTES);
+    const chunk = this.chunk;
+    let pos = writeHeader(chunk, this.pos, DOLLAR, len);
+    if (len <= SMALL_COPY_CHARS) {
+      for (let i = 0; i < len; i++) chunk[pos++] = s.charCodeAt(i);
+    } else {
+      pos += chunk.latin1Write(s, pos, len);
+    }
+    chunk[pos++] = 13;
+    chunk[pos++] = 10;
+    this.pos = pos;
+  }
+
+  /** Makes room for `bytes` more bytes in the current chunk (starting a new one when needed). */
+  private reserve(bytes: number): void {
+    if (this.chunk.length - this.pos >= bytes) return;
+    this.sealChunk();
+    if (this.chunk.length - this.pos < bytes) {
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+      this.start = this.pos = 0;
+    }
+  }
+
+  /** A `<type><n>\r\n` line (array, bulk length, integer...). */
+  private header(type: number, n: number): void {
+    if (!this.enabled) return;
+    this.reserve(HEADER_MAX_BYTES);
+    this.pos = writeHeader(this.chunk, this.pos, type, n);
   }
 
   /** A bulk, or the null reply when `s` is null. */
@@ -157,7 +217,7 @@ export class ReplyWriter {
   }
 
   array(len: number): void {
-    this.raw('*' + len + CRLF);
+    this.header(STAR, len);
   }
 
   /** An array of bulks; null elements become null bulks. */

@@ -81,7 +81,7 @@ export class Client {
   blocked: BlockState | null = null;
   /** A command held back by CLIENT PAUSE, run when the pause ends. */
   held: string[] | null = null;
-  /** A command of this client finishes asynchronously (SHUTDOWN, CONFIG SET port...): later ones wait. */
+  /** A command of this client finishes asynchronously (SHUTDOWN's final save): later ones wait. */
   awaiting = false;
   /** CLIENT REPLY: on, off, or skip the next command's reply ('skip-now' while skipping). */
   replyMode: 'on' | 'off' | 'skip' | 'skip-now' = 'on';
@@ -97,6 +97,8 @@ export class Client {
   private heldChunks: Buffer[] = [];
   private heldBytes = 0;
   private readPaused = false;
+  /** Mirrored into the parser, whose limits are stricter before authentication. */
+  private _authenticated = true;
 
   constructor(
     readonly server: Server,
@@ -107,12 +109,11 @@ export class Client {
   ) {
     this.parser = new RequestParser(server.respLimits);
     this.db = server.keyspace.dbs[0];
-    this.parser.authenticated = this.authenticated = !server.authRequired;
+    this.authenticated = !server.authRequired;
     this.createdAtMs = this.lastInteractionMs = server.nowMs;
     this.reply.onError = server.countErrorReply;
   }
 
-  private _authenticated = true;
   get authenticated(): boolean {
     return this._authenticated;
   }
@@ -213,6 +214,7 @@ export class Client {
         socket.uncork();
       }
       this.server.stats.netOutputBytes += bytes;
+      this.server.stats.writesProcessed++;
       const queued = socket.writableLength;
       if (queued > 0) this.afterQueued(socket, queued);
     }

@@ -13,8 +13,8 @@
  * the server knowing them; the server only knows what dispatch needs.
  *
  * Hot path: `call` and `execute` run for every request, so they read cached config values (fields refreshed by
- * `onChange`), time each command with one clock read, and only touch optional machinery (monitors, slowlog,
- * LRU clock, reply modes) behind a cheap check.
+ * `onChange`), read the clock at most once per command (fast commands of a pipelined batch share one read, see
+ * beginBatch), and only touch optional machinery (monitors, slowlog, tracking, reply modes) behind a cheap check.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -173,7 +173,7 @@ export class Server {
   readonly clientClosedHooks: Array<(c: Client) => void> = [];
   /** Called by RESET, to drop per-client state a subsystem keeps (WATCHed keys, tracking...). */
   readonly clientResetHooks: Array<(c: Client) => void> = [];
-  /** Called with each command that MONITOR shows (before it runs). */
+  /** Called with each command that MONITOR shows, once it ran. */
   readonly monitorHooks: Array<(c: Client, argv: string[]) => void> = [];
   /** Called before a database is emptied, swapped or replaced (WATCH invalidation...). */
   readonly replaceAllHooks: Array<(db: Database) => void> = [];
