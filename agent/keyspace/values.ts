@@ -18,6 +18,11 @@
  *
  * Mutating a stored value: `db.lookupWrite(key)` first (the snapshot hook sees the old value), then the value's
  * methods, then `server.keyChanged(...)`.
+ *
+ * Per key, besides the value: `db.expires` (absolute ms), `db.access` (LRU clock or LFU data, keyspace/access.ts;
+ * RDB idle/freq fields map onto it) and `db.stringEncodings` (the overrides above).
+ * Structures: lists are chunked (keyspace/list.ts), zsets pair a Map with a counted B+tree (orderTree.ts), sets
+ * keep a dense array for O(1) random members; digests of values and datasets are in keyspace/digest.ts.
  */
 import type { Value } from './database';
 import { HashValue } from './hash';
