@@ -11,7 +11,7 @@ import type { Client } from '../server/client';
 import { is, parseInt64 } from './args';
 import { addKey, deleteIfEmpty, readTyped, writeTyped } from './keyAccess';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longDouble';
-import { randomSample, type RandomCountMode, randomCountArg } from './random';
+import { forEachRepeatedPick, randomCountArg, randomSample } from './random';
 import { cmd, type CommandSpec } from './table';
 
 const INT64_MAX = 9223372036854775807n;
@@ -179,15 +179,17 @@ function hrandfield(c: Client, argv: string[]): void {
   }
   const h = readTyped<HashValue>(c, argv[1], 'hash');
   if (h === undefined) return c.reply.array(0);
-  const mode: RandomCountMode = n >= 0 ? 'unique' : 'repeat';
-  const picked = randomSample([...h.entries()], Math.abs(n), mode);
-  if (withValues && c.reply.resp === 2) c.reply.array(picked.length * 2);
-  else c.reply.array(picked.length);
-  for (const [f, v] of picked) {
+  const entries = [...h.entries()];
+  const count = n >= 0 ? Math.min(n, entries.length) : -n;
+  if (withValues && c.reply.resp === 2) c.reply.array(count * 2);
+  else c.reply.array(count);
+  const emit = ([f, v]: [string, string]): void => {
     if (withValues && c.reply.resp === 3) c.reply.array(2);
     c.reply.bulk(f);
     if (withValues) c.reply.bulk(v);
-  }
+  };
+  if (n < 0) forEachRepeatedPick(entries, count, emit);
+  else randomSample(entries, count, 'unique').forEach(emit);
 }
 
 const hash = (extra: string[]): { categories: string[] } => ({ categories: [...extra, 'hash'] });

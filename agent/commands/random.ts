@@ -24,6 +24,15 @@ export function randomCountArg(text: string): number {
   return Number(n);
 }
 
+/**
+ * Visits `count` independent uniform picks of `items` (non-empty), without building them into an array: a
+ * negative count may be huge, and the reply is streamed as it is produced.
+ */
+export function forEachRepeatedPick<T>(items: readonly T[], count: number, visit: (item: T) => void): void {
+  const rnd = randomSource.next;
+  for (let i = 0; i < count; i++) visit(items[Math.floor(rnd() * items.length)]);
+}
+
 /** Picks `count` elements of `items` as the mode says; `items` may be reordered. */
 export function randomSample<T>(items: T[], count: number, mode: RandomCountMode): T[] {
   const size = items.length;

@@ -14,7 +14,7 @@ import { intArg, is } from './args';
 import { mayNotBlock, timeoutArgMs } from './blocking';
 import { rangeDouble, strictDoubleArg } from './doubles';
 import { addKey, deleteIfEmpty, readTyped, writeTyped } from './keyAccess';
-import { randomCountArg, randomSample } from './random';
+import { forEachRepeatedPick, randomCountArg, randomSample } from './random';
 import { cmd, type CommandSpec } from './table';
 
 const MIN = 0;
@@ -746,8 +746,14 @@ function zrandmember(c: Client, argv: string[]): void {
   if (z === undefined) return c.reply.array(0);
   // Asking for at least the whole zset returns it from the highest score down, as Redis's listpack walk does.
   const all = n >= z.size ? [...z.entries()].reverse() : [...z.entries()];
-  const picked = randomSample(all, Math.abs(n), n >= 0 ? 'unique' : 'repeat');
-  replyEntries(c, picked, withScores);
+  if (n >= 0) return replyEntries(c, randomSample(all, n, 'unique'), withScores);
+  const reply = c.reply;
+  reply.array(withScores && reply.resp === 2 ? -n * 2 : -n);
+  forEachRepeatedPick(all, -n, ([m, s]) => {
+    if (withScores && reply.resp === 3) reply.array(2);
+    reply.bulk(m);
+    if (withScores) reply.double(s);
+  });
 }
 
 const zset = (extra: string[]): { categories: string[] } => ({ categories: [...extra, 'sortedset'] });
