@@ -173,8 +173,6 @@ export class Server {
   readonly clientClosedHooks: Array<(c: Client) => void> = [];
   /** Called by RESET, to drop per-client state a subsystem keeps (WATCHed keys, tracking...). */
   readonly clientResetHooks: Array<(c: Client) => void> = [];
-  /** Called with each command that MONITOR shows, once it ran. */
-  readonly monitorHooks: Array<(c: Client, argv: string[]) => void> = [];
   /** Called before a database is emptied, swapped or replaced (WATCH invalidation...). */
   readonly replaceAllHooks: Array<(db: Database) => void> = [];
   /**
@@ -192,8 +190,6 @@ export class Server {
   /** Hooks that a fork-less snapshot installs (see keyspace/database.ts). */
   beforeMutate: (db: Database, key: string) => void = () => {};
   beforeReplaceAll: (db: Database) => void = () => {};
-  /** Statistics that look at each executed command, for subsystems that need them. */
-  afterCommandHooks: (c: Client, cmd: Command, argv: string[], usec: number) => void = () => {};
   /** Ends the process after a SHUTDOWN (main.ts removes the pidfile there). */
   exitProcess: (code: number) => void = (code) => process.exit(code);
 
@@ -674,13 +670,12 @@ export class Server {
     }
     if (c.replyMode !== 'on') this.afterReplyMode(c);
     // Like Redis 7, monitors see a command once it ran (SELECT shows the database it selected).
-    if (this.monitors.size > 0 || this.monitorHooks.length > 0) {
+    if (this.monitors.size > 0) {
       this.feedMonitors(c, cmd, argv, batched ? this.batchStartMs : started);
     }
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
     cmd.calls++;
     this.stats.totalCommands++;
-    let usec = 0;
     if (batched) {
       const k = this.batchFastCount++;
       this.batchFastCmds[k] = cmd;
@@ -689,14 +684,12 @@ export class Server {
     } else {
       const ended = performance.now();
       if (inBatch) this.batchStartMs = ended;
-      usec = (ended - started) * 1000;
-      this.recordDuration(c, cmd, argv, usec);
+      this.recordDuration(c, cmd, argv, (ended - started) * 1000);
     }
     if (c.tracking !== null) this.afterTrackedCommand(c, cmd, argv);
     if (this.dirty !== dirtyBefore && cmd.bits & F.write && this.propagationOverride !== null) {
       this.pendingPropagation.push({ dbId: c.db.id, argv: this.propagationOverride ?? argv });
     }
-    this.afterCommandHooks(c, cmd, argv, usec);
     this.propagationOverride = savedOverride;
     if (prevCmd !== undefined && !top) c.cmd = prevCmd;
     this.currentClient = prevClient;
@@ -767,8 +760,6 @@ export class Server {
   /** MONITOR output: `+<unix time.usec> [<db> <addr>] "arg" ...` to every monitor, and monitor hooks. */
   private feedMonitors(c: Client, cmd: Command, argv: string[], startedMs: number): void {
     if (cmd.bits & (F.admin | F.skip_monitor)) return;
-    for (const hook of this.monitorHooks) hook(c, argv);
-    if (this.monitors.size === 0) return;
     const now = performance.timeOrigin + startedMs;
     const secs = Math.floor(now / 1000);
     const micros = String(Math.floor((now % 1000) * 1000)).padStart(6, '0');
