@@ -50,9 +50,13 @@ function expireDeadlineMs(c: Client, text: string, unit: string): number {
   return ms;
 }
 
+/** The longest string V8 can hold (String::kMaxLength on 64-bit); longer ones cannot be built at all. */
+const MAX_STRING_BYTES = 2 ** 29 - 24;
+
 /** Checks a string about to be built against proto-max-bulk-len (Redis's checkStringLength). */
 function checkStringLength(c: Client, totalBytes: number): void {
-  if (c.kind !== 'master' && totalBytes > c.server.config.getInt('proto-max-bulk-len')) {
+  const limit = c.kind === 'master' ? MAX_STRING_BYTES : c.server.config.getInt('proto-max-bulk-len');
+  if (totalBytes > Math.min(limit, MAX_STRING_BYTES)) {
     throw new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
   }
 }
