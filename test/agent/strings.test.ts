@@ -50,7 +50,7 @@ describe('string commands match Redis', () => {
       'SET k v PXAT 99999999999999',
       'PEXPIRETIME k',
       'SET k v EXAT 99999999999',
-      'TTL k',
+      'EXPIRETIME k',
       'LPUSH list a',
       'SET list v GET',
       'SET list v NX GET',
