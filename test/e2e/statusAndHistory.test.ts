@@ -10,7 +10,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { waitFor } from '../helpers/waitFor';
 import { CLI_BUNDLE, requireBundles } from './support/runCli';
-import { AGENT_BUNDLE, LocalTopology } from './support/localTopology';
+import { LocalTopology } from './support/localTopology';
 
 jest.setTimeout(90_000);
 
@@ -188,7 +188,7 @@ test('an apply killed by SIGTERM releases its lock and its history entry reads a
     const lock = path.join(other.dir, '.orchestrate', 'inventory', 'lock');
     const child = spawn(
       process.execPath,
-      [CLI_BUNDLE, 'apply', other.inventory, '--yes', '--agent', AGENT_BUNDLE],
+      [CLI_BUNDLE, 'apply', other.inventory, '--yes', '--agent', other.agent],
       {
         env: { PATH: process.env.PATH, HOME: other.dir, NO_COLOR: '1', ...other.env },
         stdio: ['ignore', 'pipe', 'pipe'],

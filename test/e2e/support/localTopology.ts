@@ -4,7 +4,15 @@
  * captured output, ioredis clients for assertions, and cleanup that kills every agent a test left running (by its
  * pid file). The SSH layer adds nothing to what these tests prove, so they skip it to stay fast.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -35,9 +43,12 @@ export class LocalTopology {
   readonly root = path.join(this.dir, 'hosts');
   readonly inventory = path.join(this.dir, 'inventory.yaml');
   readonly env: NodeJS.ProcessEnv = { PW: PASSWORD, WRONG: 'not-the-password' };
+  /** A private copy of the agent bundle: dist/ may be rebuilt by someone else while a test runs. */
+  readonly agent = path.join(this.dir, 'orchestrate-agent.js');
   private clients: Redis[] = [];
 
   constructor(public hosts: Record<string, HostDef>) {
+    copyFileSync(AGENT_BUNDLE, this.agent);
     this.write(hosts);
   }
 
@@ -77,7 +88,7 @@ ${lines.join('\n')}
       env: { PATH: process.env.PATH, HOME: this.dir, NO_COLOR: '1', ...this.env },
       cwd: REPO,
     };
-    const code = await main([...args, '--agent', AGENT_BUNDLE].filter(argsFor(args[0])), io);
+    const code = await main([...args, '--agent', this.agent].filter(argsFor(args[0])), io);
     let json: unknown;
     if (args.includes('--json')) {
       try {
