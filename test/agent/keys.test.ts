@@ -297,6 +297,20 @@ describe('SCAN', () => {
   });
 });
 
+describe('OBJECT FREQ', () => {
+  it('follows the LFU counter when an LFU policy is selected', async () => {
+    await t.same(
+      'CONFIG SET maxmemory-policy allkeys-lfu',
+      'SET f v',
+      'OBJECT FREQ f',
+      'GET f',
+      'OBJECT FREQ f',
+      'OBJECT IDLETIME f',
+      'CONFIG SET maxmemory-policy noeviction',
+    );
+  });
+});
+
 describe('OBJECT IDLETIME', () => {
   it('reports seconds since the last access', async () => {
     await t.a.call('SET', 'idle', 'v');
