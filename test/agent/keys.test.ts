@@ -227,6 +227,24 @@ describe('expiry', () => {
   });
 });
 
+describe('DEBUG SET-ACTIVE-EXPIRE', () => {
+  it('stops and restarts the active expiry cycle', async () => {
+    const serverMs = async (): Promise<number> => {
+      const [sec, usec] = (await t.a.call('TIME')).value as [string, string];
+      return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    };
+    expect((await t.a.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0')).value).toBe('OK');
+    for (let i = 0; i < 50; i++) await t.a.call('SET', `idle:${i}`, 'v', 'PX', '10');
+    const start = await serverMs();
+    await waitFor(async () => (await serverMs()) - start > 300, {
+      description: 'server time to pass 300 ms',
+    });
+    expect((await t.a.call('DBSIZE')).value).toBe(50);
+    await t.a.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    await waitFor(async () => (await t.a.call('DBSIZE')).value === 0, { description: 'keys reclaimed' });
+  });
+});
+
 describe('SCAN', () => {
   it('returns every key present throughout an iteration despite concurrent inserts and deletes', async () => {
     const stable: string[] = [];
