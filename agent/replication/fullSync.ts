@@ -2,8 +2,8 @@
  * Full synchronization on the master: one snapshot shared by every replica that asks while it is made.
  *
  * A job is one snapshot taken at stream offset X (announced to each of its replicas as `+FULLRESYNC <replid> X`).
- * From that instant, every byte appended to the stream is kept in the job's `pending` list, shared by reference
- * between its replicas, and written to each replica once it has the snapshot; then the replica is online.
+ * From that instant, every byte appended to the stream is kept in the job's `pending` blocks (byteBlocks.ts),
+ * shared between its replicas, and written to each replica once it has the snapshot; then the replica is online.
  * `pending` is charged to each replica against client-output-buffer-limit (replica class): a replica that would
  * make the master hold more is dropped and comes back later.
  *
@@ -30,6 +30,7 @@ import {
 import path from 'node:path';
 import { redisAuxFields } from '../persistence';
 import { REDIS_COMPAT_VERSION } from '../server/server';
+import { ByteBlocks } from './byteBlocks';
 import type { ReplicaPeer } from './replicaPeer';
 import type { Replication } from './replication';
 import { SnapshotFanOut, DEFAULT_FAN_OUT_OPTIONS } from './snapshotFanOut';
@@ -51,8 +52,11 @@ const BUSY_COMMANDS_PER_PULL = 50;
 export class FullSyncJob {
   readonly peers = new Set<ReplicaPeer>();
   /** Stream bytes since `offset`, for replicas that are not online yet. */
-  pending: Buffer[] = [];
-  pendingBytes = 0;
+  pending = new ByteBlocks();
+
+  get pendingBytes(): number {
+    return this.pending.bytes;
+  }
   /** The snapshot is still being produced (fan-out or file write running). */
   snapshotting = true;
   /** Disk mode: the file is still being written, so late replicas may join. */
@@ -330,8 +334,7 @@ export class FullSyncCoordinator {
   private releaseIfDone(job: FullSyncJob): void {
     if (job.peers.size === 0 && !job.snapshotting) {
       this.jobs.delete(job);
-      job.pending = [];
-      job.pendingBytes = 0;
+      job.pending = new ByteBlocks();
     }
   }
 
@@ -343,9 +346,9 @@ export class FullSyncCoordinator {
   private goOnline(peer: ReplicaPeer): void {
     const job = peer.job;
     const socket = peer.socket;
-    if (job !== null && job.pending.length > 0) {
+    if (job !== null && job.pendingBytes > 0) {
       socket.cork();
-      for (const b of job.pending) socket.write(b);
+      for (const b of job.pending.views()) socket.write(b);
       socket.uncork();
     }
     this.repl.peerOnline(peer);
@@ -362,8 +365,7 @@ export class FullSyncCoordinator {
     if (this.jobs.size === 0) return;
     for (const job of [...this.jobs]) {
       if (job.peers.size === 0) continue;
-      job.pending.push(data);
-      job.pendingBytes += data.length;
+      job.pending.append(data);
       for (const peer of [...job.peers]) this.server.checkOutputLimits(peer.client, job.pendingBytes);
     }
   }

@@ -5,6 +5,7 @@
  * of completed commands, and refuse garbage with StreamProtocolError, never anything else).
  */
 import { ReplicationBacklog } from '../../../agent/replication/backlog';
+import { BLOCK_BYTES, ByteBlocks } from '../../../agent/replication/byteBlocks';
 import { StreamDbTracker, encodeCommand } from '../../../agent/replication/streamEncoding';
 import { StreamProtocolError, StreamReader } from '../../../agent/replication/streamReader';
 
@@ -61,6 +62,30 @@ describe('ReplicationBacklog', () => {
     backlog.append(Buffer.from('mn'));
     expect(Buffer.concat(backlog.readFrom(backlog.firstByteOffset)).toString()).toBe('ijklmn');
     expect(backlog.masterOffset).toBe(14);
+  });
+});
+
+describe('ByteBlocks', () => {
+  it('returns exactly the bytes appended, in order, and views taken earlier never change', () => {
+    const rand = rng(3);
+    const blocks = new ByteBlocks();
+    const all: Buffer[] = [];
+    let snapshot: { views: Buffer[]; copy: Buffer } | undefined;
+    for (let i = 0; i < 3000; i++) {
+      const n = rand() < 0.01 ? BLOCK_BYTES + 17 : Math.floor(rand() * 400);
+      const data = Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
+      blocks.append(data);
+      all.push(data);
+      if (i === 1500) {
+        const views = blocks.views();
+        snapshot = { views, copy: Buffer.from(Buffer.concat(views)) };
+      }
+    }
+    const expected = Buffer.concat(all);
+    expect(blocks.bytes).toBe(expected.length);
+    expect(Buffer.concat(blocks.views()).equals(expected)).toBe(true);
+    expect(Buffer.concat(snapshot!.views).equals(snapshot!.copy)).toBe(true);
+    expect(blocks.views().length).toBeLessThan(all.length / 10);
   });
 });
 
