@@ -9,11 +9,18 @@
 import type { CollectionValue } from './database';
 import { encodingLimits } from './encodingLimits';
 
+/** The hash object and its Map. */
+const HASH_BASE_BYTES = 96;
+/** Per field: the Map entry and two string headers. */
+const HASH_ENTRY_BYTES = 72;
+
 export class HashValue implements CollectionValue {
   readonly type = 'hash' as const;
   readonly map = new Map<string, string>();
   /** Still what Redis would keep as a listpack. */
   compact = true;
+  /** Sum of the lengths of every field and value (for memoryBytes). */
+  private dataBytes = 0;
 
   /** Builds a hash from field/value pairs (RDB loading, COPY, stores); later duplicates overwrite. */
   static from(entries: Iterable<readonly [string, string]>): HashValue {
@@ -42,6 +49,8 @@ export class HashValue implements CollectionValue {
   set(field: string, value: string): boolean {
     const map = this.map;
     const before = map.size;
+    const old = map.get(field);
+    this.dataBytes += value.length - (old === undefined ? -field.length : old.length);
     map.set(field, value);
     if (this.compact) {
       const max = encodingLimits.hashMaxListpackValue;
@@ -53,7 +62,20 @@ export class HashValue implements CollectionValue {
   }
 
   delete(field: string): boolean {
+    const old = this.map.get(field);
+    if (old === undefined) return false;
+    this.dataBytes -= field.length + old.length;
     return this.map.delete(field);
+  }
+
+  /** Bytes of element data held (the sum of the lengths of every string in the value). */
+  get contentBytes(): number {
+    return this.dataBytes;
+  }
+
+  /** Estimated footprint in bytes (INFO used_memory, MEMORY USAGE, eviction): O(1). */
+  memoryBytes(): number {
+    return HASH_BASE_BYTES + this.map.size * HASH_ENTRY_BYTES + this.dataBytes;
   }
 
   /** Field/value pairs in the order HGETALL returns them. */
@@ -73,6 +95,7 @@ export class HashValue implements CollectionValue {
     const h = new HashValue();
     for (const [f, v] of this.map) h.map.set(f, v);
     h.compact = this.compact;
+    h.dataBytes = this.dataBytes;
     return h;
   }
 }

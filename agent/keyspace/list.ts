@@ -23,6 +23,10 @@ export const CHUNK_BYTES = 8192;
 const OPEN_MAX_ITEMS = 128;
 /** Smallest capacity of the ring of chunks. */
 const MIN_RING_SLOTS = 4;
+/** memoryBytes: the list object and its ring; per chunk (object, offsets table, string header); per element. */
+const LIST_BASE_BYTES = 96;
+const CHUNK_OVERHEAD_BYTES = 96;
+const ELEMENT_OVERHEAD_BYTES = 6;
 
 interface Chunk {
   /** Open chunk: the elements (null when sealed), in list order or reversed (`rev`, head chunks grow that way). */
@@ -100,6 +104,8 @@ export class ListValue implements CollectionValue {
   private head = 0;
   private chunkCount = 0;
   private length = 0;
+  /** Sum of the elements' lengths (for memoryBytes). */
+  private dataBytes = 0;
 
   constructor() {
     this.ring = new Array<Chunk | undefined>(MIN_RING_SLOTS);
@@ -111,6 +117,7 @@ export class ListValue implements CollectionValue {
     const arr = Array.isArray(items) ? (items as readonly string[]) : [...items];
     const list = new ListValue();
     list.setChunks(sealAll(arr), arr.length);
+    for (const v of arr) list.dataBytes += v.length;
     return list;
   }
 
@@ -120,6 +127,21 @@ export class ListValue implements CollectionValue {
 
   encoding(): string {
     return 'quicklist';
+  }
+
+  /** Bytes of element data held (the sum of the lengths of every string in the value). */
+  get contentBytes(): number {
+    return this.dataBytes;
+  }
+
+  /** Estimated footprint in bytes (INFO used_memory, MEMORY USAGE, eviction): O(1). */
+  memoryBytes(): number {
+    return (
+      LIST_BASE_BYTES +
+      this.chunkCount * CHUNK_OVERHEAD_BYTES +
+      this.length * ELEMENT_OVERHEAD_BYTES +
+      this.dataBytes
+    );
   }
 
   // ---------------------------------------------------------------- chunk ring
@@ -212,10 +234,12 @@ export class ListValue implements CollectionValue {
     if (c.items !== null) {
       const at = c.rev ? c.items.length - 1 - k : k;
       c.itemBytes += value.length - c.items[at].length;
+      this.dataBytes += value.length - c.items[at].length;
       c.items[at] = value;
       return;
     }
     const items = elementsOf(c);
+    this.dataBytes += value.length - items[k].length;
     items[k] = value;
     this.replaceChunk(ci, sealAll(items));
   }
@@ -237,6 +261,7 @@ export class ListValue implements CollectionValue {
     if (c.rev) (c.items as string[]).push(value);
     else (c.items as string[]).unshift(value);
     c.itemBytes += value.length;
+    this.dataBytes += value.length;
     this.length++;
   }
 
@@ -258,6 +283,7 @@ export class ListValue implements CollectionValue {
     if (c.rev) (c.items as string[]).unshift(value);
     else (c.items as string[]).push(value);
     c.itemBytes += value.length;
+    this.dataBytes += value.length;
     this.length++;
   }
 
@@ -274,6 +300,7 @@ export class ListValue implements CollectionValue {
       c.lo++;
     }
     this.length--;
+    this.dataBytes -= v.length;
     if (count(c) === 0) this.dropChunk(true);
     return v;
   }
@@ -291,6 +318,7 @@ export class ListValue implements CollectionValue {
       c.hi--;
     }
     this.length--;
+    this.dataBytes -= v.length;
     if (count(c) === 0) this.dropChunk(false);
     return v;
   }
@@ -303,6 +331,7 @@ export class ListValue implements CollectionValue {
     const items = elementsOf(this.chunk(ci));
     items.splice(k, 0, value);
     this.length++;
+    this.dataBytes += value.length;
     this.replaceChunk(ci, sealAll(items));
   }
 
@@ -318,7 +347,7 @@ export class ListValue implements CollectionValue {
     }
     const [ci, k] = this.locate(index);
     const items = elementsOf(this.chunk(ci));
-    items.splice(k, 1);
+    this.dataBytes -= items.splice(k, 1)[0].length;
     this.length--;
     this.replaceChunk(ci, sealAll(items));
   }
@@ -344,7 +373,10 @@ export class ListValue implements CollectionValue {
       }
       kept.reverse();
     }
-    if (removed > 0) this.setChunks(sealAll(kept), kept.length);
+    if (removed > 0) {
+      this.setChunks(sealAll(kept), kept.length);
+      this.dataBytes -= removed * value.length;
+    }
     return removed;
   }
 
@@ -361,15 +393,28 @@ export class ListValue implements CollectionValue {
       if (n >= have) {
         n -= have;
         this.length -= have;
+        this.dataBytes -=
+          c.items !== null ? c.itemBytes : (c.off as Uint32Array)[c.hi] - (c.off as Uint32Array)[c.lo];
         this.dropChunk(atHead);
         continue;
       }
       if (c.items !== null) {
         const fromFront = atHead !== c.rev;
         const gone = fromFront ? c.items.splice(0, n) : c.items.splice(have - n, n);
-        for (const s of gone) c.itemBytes -= s.length;
-      } else if (atHead) c.lo += n;
-      else c.hi -= n;
+        for (const g of gone) {
+          c.itemBytes -= g.length;
+          this.dataBytes -= g.length;
+        }
+      } else {
+        const off = c.off as Uint32Array;
+        if (atHead) {
+          this.dataBytes -= off[c.lo + n] - off[c.lo];
+          c.lo += n;
+        } else {
+          this.dataBytes -= off[c.hi] - off[c.hi - n];
+          c.hi -= n;
+        }
+      }
       this.length -= n;
       return;
     }
@@ -378,6 +423,7 @@ export class ListValue implements CollectionValue {
   /** Removes every element. */
   clear(): void {
     this.setChunks([], 0);
+    this.dataBytes = 0;
   }
 
   /**
@@ -462,6 +508,7 @@ export class ListValue implements CollectionValue {
       else chunks.push({ items: null, rev: false, itemBytes: 0, str: c.str, off: c.off, lo: c.lo, hi: c.hi });
     }
     list.setChunks(chunks, this.length);
+    list.dataBytes = this.dataBytes;
     return list;
   }
 }

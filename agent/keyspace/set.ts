@@ -30,6 +30,11 @@ function compareIntText(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** The set object, its Map and its array. */
+const SET_BASE_BYTES = 128;
+/** Per member: the Map entry, the array slot and the string header. */
+const SET_MEMBER_BYTES = 64;
+
 export class SetValue implements CollectionValue {
   readonly type = 'set' as const;
   private readonly index = new Map<string, number>();
@@ -38,6 +43,8 @@ export class SetValue implements CollectionValue {
   intset = true;
   /** The members sorted, while an intset; dropped on every change. */
   private sortedCache: string[] | null = null;
+  /** Sum of the members' lengths (for memoryBytes). */
+  private dataBytes = 0;
 
   /** Builds a set from members (RDB loading, COPY, stores); duplicates are ignored. */
   static from(members: Iterable<string>): SetValue {
@@ -74,6 +81,7 @@ export class SetValue implements CollectionValue {
     }
     this.index.set(member, this.items.length);
     this.items.push(member);
+    this.dataBytes += member.length;
     if (this.intset && this.items.length > encodingLimits.setMaxIntsetEntries) this.intset = false;
     return true;
   }
@@ -83,6 +91,7 @@ export class SetValue implements CollectionValue {
     const at = this.index.get(member);
     if (at === undefined) return false;
     this.index.delete(member);
+    this.dataBytes -= member.length;
     const last = this.items.pop() as string;
     if (at < this.items.length) {
       this.items[at] = last;
@@ -90,6 +99,16 @@ export class SetValue implements CollectionValue {
     }
     this.sortedCache = null;
     return true;
+  }
+
+  /** Bytes of element data held (the sum of the lengths of every string in the value). */
+  get contentBytes(): number {
+    return this.dataBytes;
+  }
+
+  /** Estimated footprint in bytes (INFO used_memory, MEMORY USAGE, eviction): O(1). */
+  memoryBytes(): number {
+    return SET_BASE_BYTES + this.items.length * SET_MEMBER_BYTES + this.dataBytes;
   }
 
   /** A uniformly random member (the set must not be empty); `random` returns [0, 1). */
@@ -137,6 +156,7 @@ export class SetValue implements CollectionValue {
       s.items.push(m);
     }
     s.intset = this.intset;
+    s.dataBytes = this.dataBytes;
     return s;
   }
 }

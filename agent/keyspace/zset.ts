@@ -23,12 +23,19 @@ import {
   type ScoreRange,
 } from './zsetRange';
 
+/** The zset object, its Map and the tree's fixed part. */
+const ZSET_BASE_BYTES = 160;
+/** Per member: the Map entry with its double, the tree entry and the string header. */
+const ZSET_MEMBER_BYTES = 80;
+
 export class ZSetValue implements CollectionValue {
   readonly type = 'zset' as const;
   readonly scores = new Map<string, number>();
   readonly tree = new OrderTree();
   /** Still what Redis would keep as a listpack. */
   compact: boolean;
+  /** Sum of the members' lengths (for memoryBytes). */
+  private dataBytes = 0;
 
   constructor(compact = true) {
     this.compact = compact;
@@ -92,6 +99,7 @@ export class ZSetValue implements CollectionValue {
       if (score === 0 && this.compact) score = 0;
       this.scores.set(member, score);
       this.tree.insert(score, member);
+      this.dataBytes += member.length;
       return true;
     }
     if (score === 0 && this.compact) score = 0;
@@ -108,7 +116,18 @@ export class ZSetValue implements CollectionValue {
     if (old === undefined) return false;
     this.scores.delete(member);
     this.tree.delete(old, member);
+    this.dataBytes -= member.length;
     return true;
+  }
+
+  /** Bytes of element data held (the sum of the lengths of every string in the value). */
+  get contentBytes(): number {
+    return this.dataBytes;
+  }
+
+  /** Estimated footprint in bytes (INFO used_memory, MEMORY USAGE, eviction): O(1). */
+  memoryBytes(): number {
+    return ZSET_BASE_BYTES + this.scores.size * ZSET_MEMBER_BYTES + this.dataBytes;
   }
 
   /** 0-based rank from the lowest score (or the highest with `reverse`), undefined when absent. */
@@ -174,6 +193,7 @@ export class ZSetValue implements CollectionValue {
       z.tree.insert(s, m);
     }
     z.compact = this.compact;
+    z.dataBytes = this.dataBytes;
     return z;
   }
 }

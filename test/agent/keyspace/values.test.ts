@@ -214,3 +214,39 @@ describe('ListValue chunks', () => {
     expect(ListValue.from(model).toArray()).toEqual(model);
   });
 });
+
+describe('memory estimates', () => {
+  it('track the bytes held through every kind of change', () => {
+    const rand = rng(11);
+    const list = new ListValue();
+    const hash = new HashValue();
+    const set = new SetValue();
+    const zset = new ZSetValue(false);
+    const word = (): string => 'w'.repeat(Math.floor(rand() * 30)) + Math.floor(rand() * 50);
+    for (let step = 0; step < 4000; step++) {
+      const v = word();
+      const r = rand();
+      if (r < 0.3) list.pushTail(v);
+      else if (r < 0.45) list.pushHead(v);
+      else if (r < 0.55) list.popHead();
+      else if (r < 0.6 && list.size > 2) list.setAt(Math.floor(rand() * list.size), v);
+      else if (r < 0.65 && list.size > 2) list.insertAt(1, v);
+      else if (r < 0.7 && list.size > 2) list.removeAt(1);
+      else if (r < 0.72) list.removeValue(v, 0);
+      else if (r < 0.73 && list.size > 4) list.keepRange(1, list.size - 2);
+      hash.set(word(), v);
+      if (rand() < 0.4) hash.delete(word());
+      set.add(v);
+      if (rand() < 0.4) set.delete(word());
+      zset.add(v, Math.floor(rand() * 10));
+      if (rand() < 0.4) zset.delete(word());
+    }
+    const sum = (xs: Iterable<string>): number => [...xs].reduce((n, x) => n + x.length, 0);
+    expect(list.contentBytes).toBe(sum(list));
+    expect(hash.contentBytes).toBe(sum(hash.keys()) + sum(hash.values()));
+    expect(set.contentBytes).toBe(sum(set));
+    expect(zset.contentBytes).toBe(sum([...zset.entries()].map(([m]) => m)));
+    expect(list.clone().contentBytes).toBe(list.contentBytes);
+    for (const v of [list, hash, set, zset]) expect(v.memoryBytes()).toBeGreaterThan(v.contentBytes);
+  });
+});
