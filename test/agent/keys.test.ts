@@ -170,7 +170,6 @@ describe('key commands match Redis', () => {
       'OBJECT ENCODING a',
       'OBJECT ENCODING nokey',
       'OBJECT REFCOUNT a',
-      'OBJECT IDLETIME a',
       'OBJECT FREQ a',
       'OBJECT HELP',
       'OBJECT FOO a',

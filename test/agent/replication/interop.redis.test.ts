@@ -95,7 +95,14 @@ describe('a mixed chain real Redis -> agent -> real Redis', () => {
     await waitLinkUp(leaf);
     await waitConverged(master, [middle]);
     await waitConverged(middle, [leaf]);
-    const [m, l] = await Promise.all([replInfo(master), replInfo(leaf)]);
+    // The master's periodic PINGs move its offset, so poll until the leaf has caught up with the same stream.
+    const [m, l] = await waitFor(
+      async () => {
+        const infos = await Promise.all([replInfo(master), replInfo(leaf)]);
+        return infos[0].master_repl_offset === infos[1].master_repl_offset ? infos : null;
+      },
+      { description: 'leaf offset equal to the master offset' },
+    );
     expect(l.master_replid).toBe(m.master_replid);
     expect(l.master_repl_offset).toBe(m.master_repl_offset);
     expect(await digest(leaf)).toBe(await digest(master));
