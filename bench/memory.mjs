@@ -12,17 +12,13 @@
 // Knobs (environment): BENCH_MEMORY_SCENARIOS (comma list), BENCH_MEMORY_COUNT (default 1000000),
 // BENCH_NODE_FLAGS (extra node flags for the agent, e.g. V8 heap settings).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { HOST, freePort, rssBytes, serverCommand, serverSettings } from './support.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const AGENT = path.join(ROOT, 'dist/orchestrate-agent.js');
-const REDIS_SERVER = '/usr/bin/redis-server';
-const HOST = '127.0.0.1';
 const COUNT = Number(process.env.BENCH_MEMORY_COUNT ?? 1_000_000);
 /** Keys or elements per MSET / RPUSH command. */
 const BATCH = 1000;
@@ -82,17 +78,6 @@ function encode(args) {
   return out;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** A connection that sends commands and counts complete top-level replies (enough for +OK / :n / $n). */
 class Conn {
   constructor(socket) {
@@ -149,19 +134,11 @@ class Conn {
   }
 }
 
-function rssBytes(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m[1]) * 1024;
-}
-
 async function start(kind) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-memory-${kind}-`));
-  const args = ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no'];
-  const proc =
-    kind === 'agent'
-      ? spawn(process.execPath, [...NODE_FLAGS, AGENT, ...args], { stdio: 'ignore' })
-      : spawn(REDIS_SERVER, args, { stdio: 'ignore' });
+  const [cmd, args] = serverCommand(kind, serverSettings(port, dir), NODE_FLAGS);
+  const proc = spawn(cmd, args, { stdio: 'ignore' });
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {

@@ -16,48 +16,32 @@
 // dataset under that load.
 // Knobs (environment): BENCH_KEYS, BENCH_REPS (default 1; medians over reps).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  HOST,
+  captureOutput,
+  freePort,
+  hasTaskset,
+  killOnExit,
+  loadedFromDiskSeconds,
+  parseInfo,
+  rssBytes as processRssBytes,
+  runSetLoad,
+  serverCommand,
+  serverSettings,
+  timeAsync,
+  upperMedian as median,
+} from './support.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const AGENT = path.join(ROOT, 'dist/orchestrate-agent.js');
-const REDIS_SERVER = '/usr/bin/redis-server';
-const HOST = '127.0.0.1';
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 1);
 const VALUE_BYTES = 100;
 /** Commands per pipelined batch while populating. */
 const POPULATE_BATCH = 5000;
-
-let hasTaskset = false;
-try {
-  execFileSync('taskset', ['-c', '0', 'true']);
-  hasTaskset = os.cpus().length >= 2;
-} catch {
-  hasTaskset = false;
-}
-const pinned = (core, cmd, args) =>
-  hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
 
 /** A minimal RESP client over one socket: pipelined commands, replies parsed as they come. */
 class Conn {
@@ -137,19 +121,13 @@ class Conn {
 }
 
 async function info(conn, section) {
-  const text = await conn.call('INFO', section);
-  const fields = {};
-  for (const line of text.split('\r\n')) {
-    const at = line.indexOf(':');
-    if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return fields;
+  return parseInfo(await conn.call('INFO', section));
 }
 
+/** RSS in bytes, 0 once the process is gone (the sampler may outlive it). */
 function rssBytes(pid) {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return m ? Number(m[1]) * 1024 : 0;
+    return processRssBytes(pid);
   } catch {
     return 0;
   }
@@ -157,29 +135,14 @@ function rssBytes(pid) {
 
 async function startServer(kind, dir, args = []) {
   const port = await freePort();
-  const argv = [
-    '--port',
-    String(port),
-    '--bind',
-    HOST,
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    ...args,
-  ];
-  const child =
-    kind === 'agent'
-      ? spawn(process.execPath, ['--max-old-space-size=8192', AGENT, ...argv], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-      : spawn(REDIS_SERVER, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  child.stdout.on('data', (d) => (out = (out + d).slice(-50000)));
-  child.stderr.on('data', (d) => (out = (out + d).slice(-50000)));
+  const [cmd, argv] = serverCommand(
+    kind,
+    [...serverSettings(port, dir), ...args],
+    ['--max-old-space-size=8192'],
+  );
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forget = killOnExit(child);
+  const output = captureOutput(child, 50000);
   let conn;
   for (let i = 0; ; i++) {
     try {
@@ -191,7 +154,7 @@ async function startServer(kind, dir, args = []) {
     } catch {
       conn?.close();
     }
-    if (i > 6000 || child.exitCode !== null) throw new Error(`${kind} did not start:\n${out}`);
+    if (i > 6000 || child.exitCode !== null) throw new Error(`${kind} did not start:\n${output()}`);
     await sleep(20);
   }
   return {
@@ -200,12 +163,12 @@ async function startServer(kind, dir, args = []) {
     dir,
     conn,
     pid: child.pid,
-    output: () => out,
+    output,
     async stop() {
       conn.close();
       child.kill('SIGKILL');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      children.delete(child);
+      forget();
     },
   };
 }
@@ -254,9 +217,7 @@ async function populate(server) {
 }
 
 async function timed(fn) {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  return (await timeAsync(fn)).ms;
 }
 
 /** Highest RSS of `pid` while `promise` runs (sampled every 20 ms). */
@@ -292,51 +253,8 @@ async function bgsave(server) {
   return { ms, cowBytes: Number(f.rdb_last_cow_size) };
 }
 
-function runBenchmark(port, requests) {
-  return new Promise((resolve, reject) => {
-    const args = [
-      '-h',
-      HOST,
-      '-p',
-      String(port),
-      '-t',
-      'set',
-      '-n',
-      String(requests),
-      '-P',
-      '16',
-      '-c',
-      '50',
-    ];
-    args.push('-r', '1000000', '-d', String(VALUE_BYTES), '--csv');
-    const [cmd, cmdArgs] = pinned(1, 'redis-benchmark', args);
-    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    const t0 = process.hrtime.bigint();
-    child.on('exit', () => {
-      const line = out
-        .trim()
-        .split('\n')
-        .find((l) => l.startsWith('"SET"'));
-      if (!line) return reject(new Error(`redis-benchmark output: ${out}`));
-      const cols = line.split(',').map((c) => c.replace(/"/g, ''));
-      resolve({
-        rps: Number(cols[1]),
-        p99: Number(cols[6]),
-        ms: Number(process.hrtime.bigint() - t0) / 1e6,
-      });
-    });
-  });
-}
-
-function loadSeconds(output) {
-  const all = [...output.matchAll(/DB loaded from disk: ([\d.]+) seconds/g)];
-  return all.length > 0 ? Number(all[all.length - 1][1]) : NaN;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The SET load of this benchmark, redis-benchmark on core 1. */
+const runBenchmark = (port, requests) => runSetLoad(port, requests, { valueBytes: VALUE_BYTES, core: 1 });
 
 async function measure(kind) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-persist-${kind}-`));
@@ -355,7 +273,7 @@ async function measure(kind) {
     for (let r = 0; r < REPS; r++) {
       await server.stop();
       server = await startServer(kind, dir);
-      loads.push(loadSeconds(server.output()) * 1000);
+      loads.push(loadedFromDiskSeconds(server.output()) * 1000);
     }
     const rssLoaded = rssBytes(server.pid);
     // From here on redis-benchmark runs: the server (all its threads) on core 0, the load generator on core 1.

@@ -23,16 +23,24 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'esbuild';
+import {
+  HOST,
+  REDIS_SERVER,
+  ROOT,
+  freePort,
+  loadedFromDiskSeconds,
+  serverSettings,
+  time,
+  timeAsync,
+  upperMedian as median,
+} from './support.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const VALUE_BYTES = Number(process.env.BENCH_VALUE_BYTES ?? 100);
-const HOST = '127.0.0.1';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-rdb-codec-'));
 const bundle = path.join(dir, 'codec.cjs');
@@ -66,34 +74,6 @@ function makeEntries() {
   return entries;
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(fn) {
-  const t0 = process.hrtime.bigint();
-  const result = fn();
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, result };
-}
-
-async function timeAsync(fn) {
-  const t0 = process.hrtime.bigint();
-  const result = await fn();
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, result };
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Sends one command over a raw socket and returns the first reply line. */
 function command(port, ...args) {
   return new Promise((resolve, reject) => {
@@ -117,13 +97,7 @@ async function startRedisWith(file) {
   const rdir = mkdtempSync(path.join(dir, 'redis-'));
   if (file) writeFileAt(path.join(rdir, 'dump.rdb'), readFileSync(file));
   const port = await freePort();
-  const child = spawn(
-    '/usr/bin/redis-server',
-    ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', rdir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(REDIS_SERVER, serverSettings(port, rdir), { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (b) => (log += b));
   child.stderr.on('data', (b) => (log += b));
@@ -212,8 +186,9 @@ try {
 
   const redis = await startRedisWith(file);
   try {
-    const loaded = /DB loaded from disk: ([\d.]+) seconds/.exec(redis.log());
-    if (loaded) report('redis-server 7: load our file at startup', Number(loaded[1]) * 1000);
+    const loadedSeconds = loadedFromDiskSeconds(redis.log());
+    if (!Number.isNaN(loadedSeconds))
+      report('redis-server 7: load our file at startup', loadedSeconds * 1000);
     const saveMs = [];
     for (let r = 0; r < REPS; r++) {
       saveMs.push(

@@ -12,71 +12,40 @@
 // Knobs (environment): BENCH_KEYS, BENCH_LAG_SAMPLES (default 2000), BENCH_REPS (default 1).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const AGENT = path.join(ROOT, 'dist/orchestrate-agent.js');
-const REDIS_SERVER = '/usr/bin/redis-server';
-const HOST = '127.0.0.1';
+import {
+  HOST,
+  captureOutput,
+  freePort,
+  killOnExit,
+  parseInfo,
+  runSetLoad,
+  serverCommand,
+  serverSettings,
+  upperMedian,
+} from './support.mjs';
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 2000);
 const REPS = Number(process.env.BENCH_REPS ?? 1);
 const VALUE_BYTES = 100;
-const COMMON = [
-  '--save',
-  '',
-  '--appendonly',
-  'no',
-  '--repl-diskless-sync',
-  'yes',
-  '--repl-diskless-sync-delay',
-  '0',
-];
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
+const COMMON = ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'];
 
 async function startServer(kind, args = []) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-repl-${kind}-`));
-  const argv = [
-    '--port',
-    String(port),
-    '--bind',
-    HOST,
-    '--dir',
-    dir,
+  const [cmd, argv] = serverCommand(kind, [
+    ...serverSettings(port, dir),
     '--enable-debug-command',
     'yes',
     ...COMMON,
     ...args,
-  ];
-  const child =
-    kind === 'agent'
-      ? spawn(process.execPath, [AGENT, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(REDIS_SERVER, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  child.stdout.on('data', (d) => (out = (out + d).slice(-20000)));
-  child.stderr.on('data', (d) => (out = (out + d).slice(-20000)));
+  ]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forget = killOnExit(child);
+  const output = captureOutput(child, 20000);
   for (let i = 0; ; i++) {
     const probe = new Redis({ host: HOST, port, lazyConnect: true, retryStrategy: () => null });
     probe.on('error', () => undefined);
@@ -84,7 +53,7 @@ async function startServer(kind, args = []) {
       await probe.connect();
       if ((await probe.ping()) === 'PONG') break;
     } catch {
-      if (i > 400 || child.exitCode !== null) throw new Error(`${kind} did not start:\n${out}`);
+      if (i > 400 || child.exitCode !== null) throw new Error(`${kind} did not start:\n${output()}`);
       await sleep(50);
     } finally {
       probe.disconnect();
@@ -97,25 +66,19 @@ async function startServer(kind, args = []) {
     port,
     dir,
     client,
-    output: () => out,
+    output,
     async stop() {
       client.disconnect();
       child.kill('SIGKILL');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      children.delete(child);
+      forget();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 async function info(client, section) {
-  const text = await client.info(section);
-  const fields = {};
-  for (const line of text.split('\r\n')) {
-    const at = line.indexOf(':');
-    if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return fields;
+  return parseInfo(await client.info(section));
 }
 
 async function populate(node) {
@@ -155,39 +118,8 @@ async function fullSync(master) {
   return { ms, replica };
 }
 
-function runBenchmark(port, requests) {
-  return new Promise((resolve, reject) => {
-    const args = [
-      '-h',
-      HOST,
-      '-p',
-      String(port),
-      '-t',
-      'set',
-      '-n',
-      String(requests),
-      '-P',
-      '16',
-      '-c',
-      '50',
-    ];
-    args.push('-r', '1000000', '-d', String(VALUE_BYTES), '--csv');
-    const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', () => {
-      const line = out
-        .trim()
-        .split('\n')
-        .find((l) => l.startsWith('"SET"'));
-      if (!line) return reject(new Error(`redis-benchmark output: ${out}`));
-      const cols = line.split(',').map((c) => c.replace(/"/g, ''));
-      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-      resolve({ rps: Number(cols[1]), p99: Number(cols[6]), max: Number(cols[7]) });
-    });
-  });
-}
+/** The SET load of this benchmark (redis-benchmark unpinned). */
+const runBenchmark = (port, requests) => runSetLoad(port, requests, { valueBytes: VALUE_BYTES });
 
 /** Lag samples: SET on the master, then poll GET on the replica until the value shows up. */
 async function measureLag(master, replica, samples) {
@@ -278,10 +210,7 @@ for (let rep = 0; rep < REPS; rep++) {
     results[kind].push(await measure(kind));
   }
 }
-const med = (kind, pick) => {
-  const xs = results[kind].map(pick).sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)];
-};
+const med = (kind, pick) => upperMedian(results[kind].map(pick));
 const rows = [
   ['full sync time (ms)', (r) => r.syncMs, 0],
   ['full sync MB/s', (r) => r.mbPerSec, 1],

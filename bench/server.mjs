@@ -15,17 +15,25 @@
 // phase.
 import { execFileSync, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  AGENT,
+  HOST,
+  REDIS_SERVER,
+  cpuSeconds,
+  freePort,
+  hasTaskset,
+  median,
+  pinned,
+  rssBytes,
+  serverCommand,
+  serverSettings,
+} from './support.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const AGENT = path.join(ROOT, 'dist/orchestrate-agent.js');
-const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_BENCHMARK = 'redis-benchmark';
-const HOST = '127.0.0.1';
 const CLIENTS = 50;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -43,29 +51,6 @@ const TESTS = [
   { name: 'LRANGE_100', t: 'lrange_100', n: [40_000, 60_000] },
   { name: 'MSET', t: 'mset', n: [60_000, 150_000] },
 ].filter((t) => !process.env.BENCH_TESTS || process.env.BENCH_TESTS.split(',').includes(t.name));
-const CLK_TCK = 100;
-
-const hasTaskset = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return os.cpus().length >= 2;
-  } catch {
-    return false;
-  }
-})();
-const pinned = (core, cmd, args) =>
-  hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port, proc) {
   const deadline = Date.now() + 15_000;
@@ -88,11 +73,11 @@ async function waitForPort(port, proc) {
 async function startServer(kind) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-${kind}-`));
-  const settings = ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no'];
-  const [cmd, args] =
-    kind === 'agent'
-      ? pinned(0, process.execPath, [AGENT, ...settings])
-      : pinned(0, REDIS_SERVER, [...settings, '--daemonize', 'no']);
+  const settings = serverSettings(port, dir);
+  const [cmd, args] = pinned(
+    0,
+    ...serverCommand(kind, kind === 'agent' ? settings : [...settings, '--daemonize', 'no']),
+  );
   const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(port, proc);
   return {
@@ -107,13 +92,6 @@ async function startServer(kind) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** CPU seconds (user + system, all threads) the process used so far. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 function runBenchmark(server, test, pipeline, requests) {
@@ -143,16 +121,6 @@ function runBenchmark(server, test, pipeline, requests) {
   // LRANGE runs an LPUSH first to fill the list; its CPU is part of the run, so count its requests too.
   const opsRun = test.t.startsWith('lrange') ? requests * 2 : requests;
   return { rps, cpuUsPerOp: (cpu * 1e6) / opsRun };
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Resident set size of a process in bytes. */
-function rssBytes(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 }
 
 /** Sends pipelined requests and resolves once `replies` replies (one line each) came back. */
