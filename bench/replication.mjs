@@ -27,6 +27,7 @@ import {
   serverSettings,
   upperMedian,
 } from './support.mjs';
+
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 2000);
 const REPS = Number(process.env.BENCH_REPS ?? 1);
