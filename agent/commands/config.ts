@@ -52,10 +52,54 @@ function configSet(c: Client, argv: string[]): void {
     seen.add(d.name);
     pairs.push([argv[i], argv[i + 1]]);
   }
-  const failure = config.setMany(pairs);
-  if (failure) throw setFailed(failure[0], failure[1]);
-  c.reply.ok();
+  const listening = pairs.filter(([name]) => LISTEN_DIRECTIVES.has(config.lookup(name)!.name));
+  if (listening.length === 0) {
+    const failure = config.setMany(pairs);
+    if (failure) throw setFailed(failure[0], failure[1]);
+    c.reply.ok();
+    return;
+  }
+  // port/bind: validate everything, rebind asynchronously (the reply waits), then store the values.
+  for (const [name, raw] of pairs) {
+    const checked = config.validate(config.lookup(name)!, [raw]);
+    if (typeof checked !== 'string') throw setFailed(name, checked.error);
+  }
+  const value = (directive: string) => {
+    const given = listening.find(([name]) => config.lookup(name)!.name === directive);
+    return given ? (config.validate(config.lookup(directive)!, [given[1]]) as string) : config.get(directive);
+  };
+  const port = Number(value('port'));
+  const bind = value('bind');
+  const server = c.server;
+  server.runAsync(
+    c,
+    async () => {
+      if (port === server.config.getInt('port') && bind === server.config.get('bind')) return;
+      try {
+        await server.rebind(port, bind);
+      } catch (err) {
+        server.log.warning(
+          `CONFIG SET could not listen on port ${port} (bind ${bind}): ${(err as Error).message}`,
+        );
+        const [name] = listening[0];
+        throw setFailed(
+          name,
+          config.lookup(name)!.name === 'port'
+            ? 'Unable to listen on this port. Check server logs.'
+            : 'Failed to bind to specified addresses.',
+        );
+      }
+    },
+    () => {
+      const failure = config.setMany(pairs);
+      if (failure) c.reply.error(setFailed(failure[0], failure[1]).reply);
+      else c.reply.ok();
+    },
+  );
 }
+
+/** Directives whose change means new listening sockets. */
+const LISTEN_DIRECTIVES = new Set(['port', 'bind']);
 
 /** enable-protected-configs: yes, no, or local (loopback connections only). */
 function protectedConfigAllowed(c: Client): boolean {

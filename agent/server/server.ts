@@ -371,31 +371,48 @@ export class Server {
 
   /** Starts listening on the configured addresses and the cron. Resolves once every listener is bound. */
   async listen(): Promise<void> {
-    const port = this.config.getInt('port');
-    if (port !== 0) {
-      const binds = this.config.get('bind').split(/\s+/).filter(Boolean);
-      for (const spec of binds) {
-        const optional = spec.startsWith('-');
-        const host = optional ? spec.slice(1) : spec;
-        try {
-          this.listeners.push(
-            await this.listenOn(host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host, port),
-          );
-        } catch (err) {
-          const e = err as NodeJS.ErrnoException;
-          if (
-            optional &&
-            (e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT' || e.code === 'EADDRINUSE')
-          ) {
-            continue;
-          }
-          throw err;
-        }
-      }
-    }
+    this.listeners = await this.bindAll(this.config.getInt('port'), this.config.get('bind'));
     const hz = this.config.getInt('hz');
     this.cronTimer = setInterval(() => this.cron(), Math.max(1, Math.floor(1000 / hz)));
     this.cronTimer.unref();
+  }
+
+  /**
+   * Opens listeners on `port` for every address of a `bind` value ("-addr" may fail quietly, as in Redis);
+   * port 0 means no TCP listener. Rejects, having closed what it opened, when a required address fails.
+   */
+  private async bindAll(port: number, bind: string): Promise<NetServer[]> {
+    const opened: NetServer[] = [];
+    if (port === 0) return opened;
+    try {
+      for (const spec of bind.split(/\s+/).filter(Boolean)) {
+        const optional = spec.startsWith('-');
+        const host = optional ? spec.slice(1) : spec;
+        try {
+          opened.push(await this.listenOn(host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host, port));
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EADDRINUSE'))
+            continue;
+          throw err;
+        }
+      }
+    } catch (err) {
+      for (const l of opened) l.close();
+      throw err;
+    }
+    return opened;
+  }
+
+  /**
+   * CONFIG SET port/bind: listens on the new addresses first and only then closes the old listeners, so a
+   * failure leaves the server as it was. Established connections stay, as in Redis.
+   */
+  async rebind(port: number, bind: string): Promise<void> {
+    const fresh = await this.bindAll(port, bind);
+    for (const l of this.listeners) l.close();
+    this.listeners = fresh;
+    this.log.notice(`Listening on ${fresh.length === 0 ? 'no TCP address' : this.boundAddresses.join(', ')}`);
   }
 
   private listenOn(host: string, port: number): Promise<NetServer> {
@@ -467,13 +484,12 @@ export class Server {
   }
 
   /**
-   * Protected mode: with no password and no explicit bind, only loopback clients may connect.
-   * Returns the DENIED text for a refused client.
+   * Protected mode: with no password for the default user, only loopback clients may connect, whatever `bind`
+   * says (Redis 7.0's rule). Returns the DENIED text for a refused client.
    */
   private protectedModeDenial(socket: Socket): string | undefined {
     if (!this.config.getBool('protected-mode')) return undefined;
     if (this.authRequired) return undefined;
-    if (this.config.wasLoaded('bind')) return undefined;
     const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     if (remote === '::1' || remote.startsWith('127.')) return undefined;
     return PROTECTED_MODE_DENIED;

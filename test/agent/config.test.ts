@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Redis from 'ioredis';
 import { AGENT_BUNDLE, startServer, type TestServer } from '../helpers/servers';
 import { startSideBySide, type SideBySide } from './support/sideBySide';
 
@@ -134,6 +135,43 @@ describe('CONFIG SET', () => {
       'CONFIG GET latency-tracking-info-percentiles',
       ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9'],
     );
+  });
+});
+
+describe('CONFIG SET port and bind', () => {
+  it('moves the listener at runtime, keeps established connections, and refuses an address in use like Redis', async () => {
+    const { freePort } = await import('../helpers/servers');
+    const server = await startServer();
+    try {
+      const c = server.client;
+      const taken = t.redis.port;
+      await expect(c.config('SET', 'port', String(taken))).rejects.toThrow(
+        "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.",
+      );
+      expect(await c.config('GET', 'port')).toEqual(['port', String(server.port)]);
+      await expect(c.config('SET', 'bind', '10.255.255.1')).rejects.toThrow(
+        "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.",
+      );
+      const next = await freePort();
+      expect(await c.config('SET', 'port', String(next))).toBe('OK');
+      expect(await c.ping()).toBe('PONG');
+      const moved = new Redis({ host: '127.0.0.1', port: next, retryStrategy: () => null });
+      try {
+        expect(await moved.config('GET', 'port')).toEqual(['port', String(next)]);
+      } finally {
+        moved.disconnect();
+      }
+      const old = new Redis({
+        host: '127.0.0.1',
+        port: server.port,
+        retryStrategy: () => null,
+        lazyConnect: true,
+      });
+      old.on('error', () => undefined);
+      await expect(old.connect()).rejects.toThrow();
+    } finally {
+      await server.stop();
+    }
   });
 });
 

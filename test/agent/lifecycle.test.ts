@@ -197,17 +197,19 @@ describe('protected mode', () => {
    * Runs the agent and redis-server in a network namespace of their own whose loopback also carries 10.99.0.1,
    * so a client can connect from a non-loopback address without any traffic leaving the test's namespace.
    */
-  it('with no password and no bind, non-loopback clients get Redis DENIED text; loopback clients are served', async () => {
+  it('with no password, non-loopback clients get Redis DENIED text even with bind; loopback clients are served', async () => {
     const script = [
       'ip link set lo up',
       'ip addr add 10.99.0.1/32 dev lo',
       `${process.execPath} ${AGENT_BUNDLE} --port 7401 --save "" --dir /tmp >/dev/null 2>&1 & A=$!`,
       '/usr/bin/redis-server --port 7402 --save "" --dir /tmp >/dev/null 2>&1 & R=$!',
-      'for i in $(seq 1 100); do redis-cli -p 7401 ping >/dev/null 2>&1 && redis-cli -p 7402 ping >/dev/null 2>&1 && break; sleep 0.1; done',
+      `${process.execPath} ${AGENT_BUNDLE} --port 7403 --bind 0.0.0.0 --save "" --dir /tmp >/dev/null 2>&1 & B=$!`,
+      'for i in $(seq 1 100); do redis-cli -p 7401 ping >/dev/null 2>&1 && redis-cli -p 7402 ping >/dev/null 2>&1 && redis-cli -p 7403 ping >/dev/null 2>&1 && break; sleep 0.1; done',
       'echo "agent-external: $(redis-cli -h 10.99.0.1 -p 7401 ping)"',
       'echo "redis-external: $(redis-cli -h 10.99.0.1 -p 7402 ping)"',
       'echo "agent-loopback: $(redis-cli -h 127.0.0.1 -p 7401 ping)"',
-      'kill $A $R',
+      'echo "agent-bound-external: $(redis-cli -h 10.99.0.1 -p 7403 ping)"',
+      'kill $A $R $B',
     ].join('\n');
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn('unshare', ['--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -229,5 +231,6 @@ describe('protected mode', () => {
     expect(line('agent-external')).toMatch(/^DENIED Redis is running in protected mode/);
     expect(line('agent-external')).toBe(line('redis-external'));
     expect(line('agent-loopback')).toBe('PONG');
+    expect(line('agent-bound-external')).toBe(line('redis-external'));
   });
 });
