@@ -7,12 +7,10 @@
 // /proc/<pid>/stat, before and after the run). Ratios are agent/redis: throughput >= 0.9 at -P 1 and >= 0.8 at
 // -P 16, CPU per op <= 1.3 are the targets.
 //
-// A memory phase follows: fresh servers each load 1,000,000 string keys (16-byte keys, 100-byte values), then a
-// 1,000,000-element list, and their RSS (from /proc/<pid>/status) is compared; the target is agent <= 2x Redis.
+// Memory (RSS with a million keys or list elements) is bench/memory.mjs's subject (`npm run bench:memory`).
 //
 // Knobs (environment): BENCH_REPS (default 3), BENCH_SCALE (request counts multiplier, default 1),
-// BENCH_TESTS (comma list, default all), BENCH_PIPELINES (default "1,16"), BENCH_MEMORY=0 to skip the memory
-// phase.
+// BENCH_TESTS (comma list, default all), BENCH_PIPELINES (default "1,16").
 import { execFileSync, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +26,6 @@ import {
   hasTaskset,
   median,
   pinned,
-  rssBytes,
   serverCommand,
   serverSettings,
 } from './support.mjs';
@@ -123,71 +120,6 @@ function runBenchmark(server, test, pipeline, requests) {
   return { rps, cpuUsPerOp: (cpu * 1e6) / opsRun };
 }
 
-/** Sends pipelined requests and resolves once `replies` replies (one line each) came back. */
-function sendAndCount(socket, text, replies) {
-  return new Promise((resolve) => {
-    let got = 0;
-    const onData = (d) => {
-      for (const b of d) if (b === 10) got++;
-      if (got >= replies) {
-        socket.off('data', onData);
-        resolve();
-      }
-    };
-    socket.on('data', onData);
-    socket.write(text);
-  });
-}
-
-const MEMORY_KEYS = 1_000_000;
-const MEMORY_LIST = 1_000_000;
-const MEMORY_BATCH = 10_000;
-
-/** Loads the memory dataset into a fresh server; returns its RSS before, after the keys, after the list. */
-async function memoryRun(kind) {
-  const server = await startServer(kind);
-  try {
-    const socket = net.connect(server.port, HOST);
-    await new Promise((r) => socket.once('connect', r));
-    const before = rssBytes(server.pid);
-    const value = 'v'.repeat(100);
-    for (let i = 0; i < MEMORY_KEYS; i += MEMORY_BATCH) {
-      let text = '';
-      for (let j = i; j < i + MEMORY_BATCH; j++) {
-        text += `*3\r\n$3\r\nSET\r\n$16\r\nkey:${String(j).padStart(12, '0')}\r\n$100\r\n${value}\r\n`;
-      }
-      await sendAndCount(socket, text, MEMORY_BATCH);
-    }
-    const keys = rssBytes(server.pid);
-    for (let i = 0; i < MEMORY_LIST; i += 1000) {
-      let text = '*1002\r\n$5\r\nRPUSH\r\n$7\r\nbiglist\r\n';
-      for (let j = i; j < i + 1000; j++) text += `$10\r\nel:${String(j).padStart(7, '0')}\r\n`;
-      await sendAndCount(socket, text, 1);
-    }
-    // Let the agent's garbage collector catch up with the loading garbage before measuring.
-    await sleep(2000);
-    const list = rssBytes(server.pid);
-    socket.destroy();
-    return { before, keys, list };
-  } finally {
-    await server.stop();
-  }
-}
-
-async function memoryPhase() {
-  const agent = await memoryRun('agent');
-  const redis = await memoryRun('redis');
-  const mb = (n) => (n / 1048576).toFixed(0).padStart(8);
-  console.log(`\nmemory (RSS MB)          agent    redis    ratio`);
-  console.log(`empty server         ${mb(agent.before)} ${mb(redis.before)}`);
-  console.log(
-    `1M string keys       ${mb(agent.keys)} ${mb(redis.keys)} ${(agent.keys / redis.keys).toFixed(2).padStart(8)}`,
-  );
-  console.log(
-    `+ 1M-element list    ${mb(agent.list)} ${mb(redis.list)} ${(agent.list / redis.list).toFixed(2).padStart(8)}`,
-  );
-}
-
 async function main() {
   if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build`);
   if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is not installed`);
@@ -218,7 +150,6 @@ async function main() {
   } finally {
     for (const s of servers) await s.stop();
   }
-  if (process.env.BENCH_MEMORY !== '0') await memoryPhase();
   console.log(
     `\n${REPS} repetitions each, medians; -c ${CLIENTS}; ${hasTaskset ? 'servers on core 0, redis-benchmark on core 1' : 'not pinned'}; ` +
       `${os.cpus()[0]?.model ?? 'unknown cpu'} x${os.cpus().length}; node ${process.version}; ` +
