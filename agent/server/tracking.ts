@@ -162,12 +162,12 @@ export class Tracking {
     if (w.resp === 3) {
       w.push(2);
       w.bulk('invalidate');
-    } else if (target !== c && target.channels.has(INVALIDATE_CHANNEL)) {
+    } else if (target.subscriptionCount > 0) {
+      // A RESP2 connection can only receive it as a pub/sub message, so it must be in pub/sub mode (Redis's rule).
       w.push(3);
       w.bulk('message');
       w.bulk(INVALIDATE_CHANNEL);
     } else {
-      // A RESP2 connection can only be told through a redirection to a subscribed connection.
       return;
     }
     if (keys === null) w.nullArray();
