@@ -64,3 +64,16 @@ test('--switchover moves the master to a replica around its restart and back, an
   ]);
   await waitFor(async () => new Set(await digests(t, NAMES)).size === 1, { description: 'digests equal' });
 });
+
+test('a master without persistence is not restarted in place (it would come back empty): --switchover is required', async () => {
+  t.write({ ...t.hosts, m: { port: 7281, server: 'persistence: "off"' } });
+  const applied = await t.cli(['apply', t.inventory, '--yes']);
+  expect({ code: applied.code, err: applied.code ? applied.stderr : '' }).toEqual({ code: 0, err: '' });
+  const pids = NAMES.map((n) => t.pid(n));
+  const r = await t.cli(['restart', t.inventory, '--yes']);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(
+    'm is a master without persistence: restarted in place it would come back empty',
+  );
+  expect(NAMES.map((n) => t.pid(n))).toEqual(pids);
+});
