@@ -7,6 +7,7 @@
  * Output contract: stdout carries the result (the plan, the summary, or exactly one JSON document with --json,
  * errors included); progress and error messages for people go to stderr.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pkg from '../package.json';
 import { runApply } from './commands/apply';
@@ -86,8 +87,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       io.stdout.write(commandHelp(spec));
       return 0;
     }
-    // A command with an ARGUMENT (promote HOST) takes it last; the inventory before it stays optional.
-    const argument = spec.argument ? positionals.pop() : undefined;
+    // A command with an ARGUMENT (promote HOST) takes it beside the optional inventory, in either order: the
+    // inventory is the one that names a file.
+    let argument: string | undefined;
+    if (spec.argument && positionals.length > 0) {
+      const fileLike = (p: string) => /\.(ya?ml|json)$/i.test(p) || existsSync(path.resolve(io.cwd, p));
+      const first = positionals.length === 2 && fileLike(positionals[1]) && !fileLike(positionals[0]);
+      argument = positionals.splice(first ? 0 : positionals.length - 1, 1)[0];
+    }
     if (spec.argument && argument === undefined) {
       throw new UserError('E_USAGE', `${spec.name} needs ${spec.argument}`, [
         `see: orchestrate ${spec.name} --help`,

@@ -71,9 +71,14 @@ test('promote without HOST, or with a host not in the inventory, is bad input', 
   const none = await run(['promote']);
   expect(none.code).toBe(2);
   expect(none.stderr).toContain('promote needs HOST');
-  const unknown = await run(['promote', inv, 'nosuch']);
-  expect(unknown.code).toBe(2);
-  expect(unknown.stderr).toContain('promote: no host "nosuch" in the inventory');
+  for (const args of [
+    ['promote', inv, 'nosuch'],
+    ['promote', 'nosuch', inv],
+  ]) {
+    const unknown = await run(args);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('promote: no host "nosuch" in the inventory');
+  }
   expect(existsSync(path.join(dir, 'hosts'))).toBe(false);
 });
 
