@@ -18,6 +18,11 @@ const common = {
 
 await build({ ...common, entryPoints: ['agent/main.ts'], outfile: 'dist/orchestrate-agent.js' });
 // ssh2 ships optional native addons; keep the CLI's dependencies external (installed by npm).
-await build({ ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/orchestrate.js', packages: 'external' });
+await build({
+  ...common,
+  entryPoints: ['cli/main.ts'],
+  outfile: 'dist/orchestrate.js',
+  packages: 'external',
+});
 chmodSync('dist/orchestrate-agent.js', 0o755);
 chmodSync('dist/orchestrate.js', 0o755);
