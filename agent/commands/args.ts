@@ -4,21 +4,21 @@
  * accepted, NaN refused.
  */
 import { Err, ReplyError } from '../errors';
+import { isCanonicalInt } from '../keyspace/intText';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
-const INT_RE = /^(0|-?[1-9][0-9]*)$/;
 
 /** Parses an int64 as a bigint; null when the text is not one. */
 export function parseInt64(s: string): bigint | null {
-  if (s.length === 0 || s.length > 20 || !INT_RE.test(s)) return null;
+  if (s.length > 20 || !isCanonicalInt(s, 20)) return null;
   const n = BigInt(s);
   return n > INT64_MAX || n < INT64_MIN ? null : n;
 }
 
 /** Parses an integer that must fit a JS safe integer (counts, indexes, timeouts); throws Redis's error otherwise. */
 export function intArg(s: string, error: string = Err.notInteger): number {
-  if (s.length > 0 && s.length < 16 && INT_RE.test(s)) return Number(s);
+  if (s.length < 16 && isCanonicalInt(s, 15)) return Number(s);
   const n = parseInt64(s);
   if (n === null) throw new ReplyError(error);
   // Values beyond 2^53 lose precision but keep their sign and magnitude class, which is what range checks need.

@@ -9,6 +9,7 @@
 import { Err, ReplyError, wrongArity } from '../errors';
 import type { Client } from '../server/client';
 import { intArg, is, parseInt64 } from './args';
+import { isCanonicalInt } from '../keyspace/intText';
 import { isLongText } from '../keyspace/values';
 import { addKey, commandTimeMs, readKey } from './keyAccess';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longDouble';
@@ -16,7 +17,8 @@ import { cmd, type CommandSpec } from './table';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
-const SMALL_INT_RE = /^(0|-?[1-9][0-9]{0,14})$/;
+/** Integers this short (at most 15 digits) add exactly as JS numbers, without bigint. */
+const SMALL_INT_DIGITS = 15;
 
 /** Reads a string value; throws WRONGTYPE for other types. Counts hits and misses. */
 export function getString(c: Client, key: string): string | undefined {
@@ -96,7 +98,7 @@ function setGeneric(
     if (!(flags & SET_GET)) c.reply.raw(abortReply);
     return;
   }
-  db.set(key, value, (flags & SET_KEEPTTL) !== 0);
+  db.set(key, value, (flags & SET_KEEPTTL) !== 0, found);
   if (!found) c.server.notify('n', 'new', key, db.id);
   if (expireAtMs >= 0) db.setExpire(key, expireAtMs);
   c.server.keyChanged(db, key, '$', 'set');
@@ -160,7 +162,7 @@ function getset(c: Client, argv: string[]): void {
   c.reply.bulkOrNull(old);
   const db = c.db;
   const found = db.lookupWrite(key) !== undefined;
-  db.set(key, argv[2]);
+  db.set(key, argv[2], false, found);
   if (!found) c.server.notify('n', 'new', key, db.id);
   c.server.keyChanged(db, key, '$', 'set');
   c.server.rewritePropagation(['SET', key, argv[2]]);
@@ -244,7 +246,7 @@ function msetGeneric(c: Client, argv: string[], nx: boolean): void {
   for (let k = 1; k < argv.length; k += 2) {
     const key = argv[k];
     const found = db.lookupWrite(key) !== undefined;
-    db.set(key, argv[k + 1]);
+    db.set(key, argv[k + 1], false, found);
     if (!found) c.server.notify('n', 'new', key, db.id);
     c.server.keyChanged(db, key, '$', 'set');
   }
@@ -288,7 +290,7 @@ function incrDecr(c: Client, key: string, incr: bigint | number): void {
   const db = c.db;
   const old = getStringForWrite(c, key);
   let result: string;
-  if (typeof incr === 'number' && (old === undefined || SMALL_INT_RE.test(old))) {
+  if (typeof incr === 'number' && (old === undefined || isCanonicalInt(old, SMALL_INT_DIGITS))) {
     result = String((old === undefined ? 0 : Number(old)) + incr);
   } else {
     const value = old === undefined ? 0n : parseInt64(old);
@@ -299,14 +301,14 @@ function incrDecr(c: Client, key: string, incr: bigint | number): void {
     result = sum.toString();
   }
   if (old === undefined) addKey(c, key, result);
-  else db.set(key, result, true);
+  else db.set(key, result, true, true);
   c.server.keyChanged(db, key, '$', 'incrby');
   c.reply.raw(':' + result + '\r\n');
 }
 
 /** The increment argument: a small one as a number (fast path), otherwise a bigint. */
 function incrementArg(s: string): number | bigint {
-  if (SMALL_INT_RE.test(s)) return Number(s);
+  if (isCanonicalInt(s, SMALL_INT_DIGITS)) return Number(s);
   const n = parseInt64(s);
   if (n === null) throw new ReplyError(Err.notInteger);
   return n;

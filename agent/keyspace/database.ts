@@ -136,13 +136,21 @@ export class Database {
     return this.lookupRead(key) !== undefined;
   }
 
-  /** Sets a key, replacing any value; the TTL is dropped unless `keepTtl`. */
-  set(key: string, value: Value, keepTtl = false): void {
-    this.hooks.beforeMutate(this, key);
-    const size = this.dict.size;
-    this.dict.set(key, value);
-    // A new value starts a new LRU period; in LFU mode an overwritten key keeps its counter (dbOverwrite).
-    if (this.dict.size !== size || !accessPolicy.lfu) this.access.set(key, newStamp(this.hooks.nowMs()));
+  /**
+   * Sets a key, replacing any value; the TTL is dropped unless `keepTtl`. `lookedUp` says that the caller's
+   * `lookupWrite(key)` found the key in this same command: its snapshot hook has run and `touch` has already
+   * written the stamp this call would (LRU: this instant's clock; LFU: the kept counter), so both are skipped.
+   */
+  set(key: string, value: Value, keepTtl = false, lookedUp = false): void {
+    if (lookedUp) {
+      this.dict.set(key, value);
+    } else {
+      this.hooks.beforeMutate(this, key);
+      const size = this.dict.size;
+      this.dict.set(key, value);
+      // A new value starts a new LRU period; in LFU mode an overwritten key keeps its counter (dbOverwrite).
+      if (this.dict.size !== size || !accessPolicy.lfu) this.access.set(key, newStamp(this.hooks.nowMs()));
+    }
     if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
   }

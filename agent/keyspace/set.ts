@@ -9,14 +9,14 @@
  */
 import type { CollectionValue } from './database';
 import { encodingLimits } from './encodingLimits';
+import { isCanonicalInt } from './intText';
 
-const INT_RE = /^(0|-?[1-9][0-9]*)$/;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
 /** True when Redis would store `s` in an intset (string2ll succeeds). */
 export function isInt64Text(s: string): boolean {
-  if (s.length === 0 || s.length > 20 || !INT_RE.test(s)) return false;
+  if (s.length > 20 || !isCanonicalInt(s, 20)) return false;
   if (s.length < 19) return true;
   const n = BigInt(s);
   return n <= INT64_MAX && n >= INT64_MIN;

@@ -26,6 +26,7 @@
  */
 import type { Value } from './database';
 import { HashValue } from './hash';
+import { isCanonicalInt } from './intText';
 import { ListValue } from './list';
 import { SetValue } from './set';
 import { ZSetValue } from './zset';
@@ -39,13 +40,12 @@ export { encodingLimits, bindEncodingLimits, type EncodingLimits } from './encod
 /** Longest string Redis stores as "embstr" (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
 export const EMBSTR_MAX_BYTES = 44;
 
-const INT_RE = /^(0|-?[1-9][0-9]*)$/;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
 /** True when Redis's tryObjectEncoding would store `s` as an integer (string2l on a 64-bit long). */
 export function isLongText(s: string): boolean {
-  if (s.length === 0 || s.length > 20 || !INT_RE.test(s)) return false;
+  if (s.length > 20 || !isCanonicalInt(s, 20)) return false;
   if (s.length < 19) return true;
   const n = BigInt(s);
   return n <= INT64_MAX && n >= INT64_MIN;
