@@ -33,6 +33,8 @@ function run(
       clearTimeout(timer);
       resolve({ code, out });
     });
+    // redis-cli given its command as arguments may exit before reading stdin: EPIPE there is expected.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
