@@ -10,7 +10,7 @@ import type { Server } from '../server/server';
 import { intArg, is } from './args';
 import { INVALID_CLIENT_NAME, isValidClientName } from './connection';
 import { helpReply } from './help';
-import { cmd, type CommandFlag, type CommandHandler, type CommandSpec } from './table';
+import { cmd, container, type CommandFlag, type CommandHandler, type CommandSpec } from './table';
 import { trackingCommand, trackingInfo, cachingCommand } from '../server/tracking';
 
 type ClientType = 'normal' | 'master' | 'replica' | 'pubsub';
@@ -226,40 +226,31 @@ const ADMIN: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
 const ADMIN_CATEGORIES = ['admin', 'slow', 'dangerous', 'connection'];
 
 export const clientCommands: CommandSpec[] = [
-  {
-    name: 'client',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      sub('id', 2, (c) => c.reply.integer(c.id)),
-      sub('info', 2, (c) => c.reply.verbatim(c.server.clientInfoLine(c) + '\n')),
-      sub('list', -2, list, ADMIN, ADMIN_CATEGORIES),
-      sub('kill', -3, kill, ADMIN, ADMIN_CATEGORIES),
-      sub('setname', 3, setname),
-      sub('getname', 2, (c) => c.reply.bulkOrNull(c.name === '' ? null : c.name)),
-      sub('pause', -3, pause, ADMIN, ADMIN_CATEGORIES),
-      sub(
-        'unpause',
-        2,
-        (c) => {
-          c.server.unpauseClients();
-          c.reply.ok();
-        },
-        ADMIN,
-        ADMIN_CATEGORIES,
-      ),
-      sub('reply', 3, reply),
-      sub('no-evict', 3, noEvict, ADMIN, ADMIN_CATEGORIES),
-      sub('unblock', -3, unblock, ADMIN, ADMIN_CATEGORIES),
-      sub('tracking', -3, trackingCommand),
-      sub('caching', 3, cachingCommand),
-      sub('getredir', 2, (c) => c.reply.integer(c.server.tracking.redirectOf(c))),
-      sub('trackinginfo', 2, trackingInfo),
-      sub('help', 2, (c) => helpReply(c, 'CLIENT', CLIENT_HELP), ['loading', 'stale']),
-    ],
-  },
+  container('client', [
+    sub('id', 2, (c) => c.reply.integer(c.id)),
+    sub('info', 2, (c) => c.reply.verbatim(c.server.clientInfoLine(c) + '\n')),
+    sub('list', -2, list, ADMIN, ADMIN_CATEGORIES),
+    sub('kill', -3, kill, ADMIN, ADMIN_CATEGORIES),
+    sub('setname', 3, setname),
+    sub('getname', 2, (c) => c.reply.bulkOrNull(c.name === '' ? null : c.name)),
+    sub('pause', -3, pause, ADMIN, ADMIN_CATEGORIES),
+    sub(
+      'unpause',
+      2,
+      (c) => {
+        c.server.unpauseClients();
+        c.reply.ok();
+      },
+      ADMIN,
+      ADMIN_CATEGORIES,
+    ),
+    sub('reply', 3, reply),
+    sub('no-evict', 3, noEvict, ADMIN, ADMIN_CATEGORIES),
+    sub('unblock', -3, unblock, ADMIN, ADMIN_CATEGORIES),
+    sub('tracking', -3, trackingCommand),
+    sub('caching', 3, cachingCommand),
+    sub('getredir', 2, (c) => c.reply.integer(c.server.tracking.redirectOf(c))),
+    sub('trackinginfo', 2, trackingInfo),
+    sub('help', 2, (c) => helpReply(c, 'CLIENT', CLIENT_HELP), ['loading', 'stale']),
+  ]),
 ];

@@ -12,7 +12,7 @@ import type { Server } from '../server/server';
 import { rewriteConfigFile } from '../config/rewrite';
 import { globMatch } from '../keyspace/glob';
 import { helpReply } from './help';
-import { cmd, type CommandSpec } from './table';
+import { cmd, container, type CommandSpec } from './table';
 
 function configGet(c: Client, argv: string[]): void {
   const config = c.server.config;
@@ -151,40 +151,31 @@ const CONFIG_HELP = [
 ];
 
 export const configCommands: CommandSpec[] = [
-  {
-    name: 'config',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      cmd('get', -3, ['admin', 'noscript', 'loading', 'stale'], 0, 0, 0, configGet, {
-        categories: ['admin', 'slow', 'dangerous'],
-      }),
-      cmd('set', -4, ['admin', 'noscript', 'loading', 'stale', 'may_replicate'], 0, 0, 0, configSet, {
-        categories: ['admin', 'slow', 'dangerous'],
-      }),
-      cmd(
-        'resetstat',
-        2,
-        ['admin', 'noscript', 'loading', 'stale'],
-        0,
-        0,
-        0,
-        (c) => {
-          resetStats(c.server);
-          c.reply.ok();
-        },
-        { categories: ['admin', 'slow', 'dangerous'] },
-      ),
-      cmd('rewrite', 2, ['admin', 'noscript', 'loading', 'stale'], 0, 0, 0, configRewrite, {
-        categories: ['admin', 'slow', 'dangerous'],
-      }),
-      cmd('help', 2, ['loading', 'stale'], 0, 0, 0, (c) => helpReply(c, 'CONFIG', CONFIG_HELP), {
-        categories: ['slow'],
-      }),
-    ],
-  },
+  container('config', [
+    cmd('get', -3, ['admin', 'noscript', 'loading', 'stale'], 0, 0, 0, configGet, {
+      categories: ['admin', 'slow', 'dangerous'],
+    }),
+    cmd('set', -4, ['admin', 'noscript', 'loading', 'stale', 'may_replicate'], 0, 0, 0, configSet, {
+      categories: ['admin', 'slow', 'dangerous'],
+    }),
+    cmd(
+      'resetstat',
+      2,
+      ['admin', 'noscript', 'loading', 'stale'],
+      0,
+      0,
+      0,
+      (c) => {
+        resetStats(c.server);
+        c.reply.ok();
+      },
+      { categories: ['admin', 'slow', 'dangerous'] },
+    ),
+    cmd('rewrite', 2, ['admin', 'noscript', 'loading', 'stale'], 0, 0, 0, configRewrite, {
+      categories: ['admin', 'slow', 'dangerous'],
+    }),
+    cmd('help', 2, ['loading', 'stale'], 0, 0, 0, (c) => helpReply(c, 'CONFIG', CONFIG_HELP), {
+      categories: ['slow'],
+    }),
+  ]),
 ];

@@ -17,7 +17,7 @@ import type { Client } from '../server/client';
 import type { Server } from '../server/server';
 import { is, parseInt64 } from './args';
 import { commandTimeMs, readKey } from './keyAccess';
-import { cmd, type CommandSpec } from './table';
+import { cmd, container, type CommandSpec } from './table';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -490,22 +490,13 @@ export const keyCommands: CommandSpec[] = [
   cmd('expiretime', 2, ['readonly', 'fast'], 1, 1, 1, expiretime, generic(['read', 'fast'])),
   cmd('pexpiretime', 2, ['readonly', 'fast'], 1, 1, 1, pexpiretime, generic(['read', 'fast'])),
   cmd('persist', 2, ['write', 'fast'], 1, 1, 1, persist, generic(['write', 'fast'])),
-  {
-    name: 'object',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      cmd('encoding', 3, ['readonly'], 2, 2, 1, objectEncoding, generic(['read', 'slow'])),
-      cmd('freq', 3, ['readonly'], 2, 2, 1, objectFreq, generic(['read', 'slow'])),
-      cmd('idletime', 3, ['readonly'], 2, 2, 1, objectIdletime, generic(['read', 'slow'])),
-      cmd('refcount', 3, ['readonly'], 2, 2, 1, objectRefcount, generic(['read', 'slow'])),
-      cmd('help', 2, ['loading', 'stale'], 0, 0, 0, objectHelp, generic(['slow'])),
-    ],
-  },
+  container('object', [
+    cmd('encoding', 3, ['readonly'], 2, 2, 1, objectEncoding, generic(['read', 'slow'])),
+    cmd('freq', 3, ['readonly'], 2, 2, 1, objectFreq, generic(['read', 'slow'])),
+    cmd('idletime', 3, ['readonly'], 2, 2, 1, objectIdletime, generic(['read', 'slow'])),
+    cmd('refcount', 3, ['readonly'], 2, 2, 1, objectRefcount, generic(['read', 'slow'])),
+    cmd('help', 2, ['loading', 'stale'], 0, 0, 0, objectHelp, generic(['slow'])),
+  ]),
   cmd('flushdb', -1, ['write'], 0, 0, 0, flushdb, generic(['write', 'slow', 'dangerous'])),
   cmd('flushall', -1, ['write'], 0, 0, 0, flushall, generic(['write', 'slow', 'dangerous'])),
   cmd('swapdb', 3, ['write', 'fast'], 0, 0, 0, swapdb, generic(['write', 'fast', 'dangerous'])),

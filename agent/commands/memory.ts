@@ -7,7 +7,7 @@ import type { Client } from '../server/client';
 import { entryBytes } from '../server/memory';
 import { intArg, is } from './args';
 import { helpReply } from './help';
-import { cmd, type CommandSpec } from './table';
+import { cmd, container, type CommandSpec } from './table';
 
 function usage(c: Client, argv: string[]): void {
   if (argv.length > 3) {
@@ -132,21 +132,12 @@ const sub = (name: string, arity: number, handler: (c: Client, argv: string[]) =
   cmd(name, arity, ['readonly'], 0, 0, 0, handler, { categories: ['slow'], ...extra });
 
 export const memoryCommands: CommandSpec[] = [
-  {
-    name: 'memory',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      cmd('usage', -3, ['readonly'], 2, 2, 1, usage, { categories: ['read', 'slow'] }),
-      sub('stats', 2, stats),
-      sub('doctor', 2, doctor),
-      sub('malloc-stats', 2, (c) => c.reply.verbatim('Stats not supported for the current allocator\n')),
-      sub('purge', 2, (c) => c.reply.ok()),
-      sub('help', 2, (c) => helpReply(c, 'MEMORY', MEMORY_HELP)),
-    ],
-  },
+  container('memory', [
+    cmd('usage', -3, ['readonly'], 2, 2, 1, usage, { categories: ['read', 'slow'] }),
+    sub('stats', 2, stats),
+    sub('doctor', 2, doctor),
+    sub('malloc-stats', 2, (c) => c.reply.verbatim('Stats not supported for the current allocator\n')),
+    sub('purge', 2, (c) => c.reply.ok()),
+    sub('help', 2, (c) => helpReply(c, 'MEMORY', MEMORY_HELP)),
+  ]),
 ];

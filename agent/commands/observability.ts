@@ -6,7 +6,7 @@
 import { ReplyError } from '../errors';
 import type { Client } from '../server/client';
 import { helpReply } from './help';
-import { cmd, type Command, type CommandSpec } from './table';
+import { cmd, container, type Command, type CommandSpec } from './table';
 
 /** SLOWLOG GET without a count returns this many entries. */
 const SLOWLOG_DEFAULT_COUNT = 10;
@@ -163,40 +163,22 @@ const help = (name: string, lines: string[]): CommandSpec =>
   cmd('help', 2, ['loading', 'stale'], 0, 0, 0, (c) => helpReply(c, name, lines), { categories: ['slow'] });
 
 export const observabilityCommands: CommandSpec[] = [
-  {
-    name: 'slowlog',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      admin('get', -2, slowlogGet),
-      admin('len', 2, (c) => c.reply.integer(c.server.slowlog.entries.length)),
-      admin('reset', 2, (c) => {
-        c.server.slowlog.reset();
-        c.reply.ok();
-      }),
-      help('SLOWLOG', SLOWLOG_HELP),
-    ],
-  },
-  {
-    name: 'latency',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      admin('latest', 2, latencyLatest),
-      admin('history', 3, latencyHistory),
-      admin('reset', -2, (c, argv) => c.reply.integer(c.server.latency.reset(argv.slice(2)))),
-      admin('doctor', 2, latencyDoctor),
-      admin('graph', 3, latencyGraph),
-      admin('histogram', -2, latencyHistogram),
-      help('LATENCY', LATENCY_HELP),
-    ],
-  },
+  container('slowlog', [
+    admin('get', -2, slowlogGet),
+    admin('len', 2, (c) => c.reply.integer(c.server.slowlog.entries.length)),
+    admin('reset', 2, (c) => {
+      c.server.slowlog.reset();
+      c.reply.ok();
+    }),
+    help('SLOWLOG', SLOWLOG_HELP),
+  ]),
+  container('latency', [
+    admin('latest', 2, latencyLatest),
+    admin('history', 3, latencyHistory),
+    admin('reset', -2, (c, argv) => c.reply.integer(c.server.latency.reset(argv.slice(2)))),
+    admin('doctor', 2, latencyDoctor),
+    admin('graph', 3, latencyGraph),
+    admin('histogram', -2, latencyHistogram),
+    help('LATENCY', LATENCY_HELP),
+  ]),
 ];

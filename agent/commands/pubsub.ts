@@ -10,7 +10,7 @@ import type { Client } from '../server/client';
 import type { SubscriptionKind } from '../server/pubsub';
 import { globMatch } from '../keyspace/glob';
 import { helpReply } from './help';
-import { cmd, type CommandSpec } from './table';
+import { cmd, container, type CommandSpec } from './table';
 
 function subscriber(kind: SubscriptionKind) {
   return (c: Client, argv: string[]): void => {
@@ -92,21 +92,12 @@ export const pubsubCommands: CommandSpec[] = [
   cmd('spublish', 3, ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'], 1, 1, 1, spublish, {
     categories: ['pubsub', 'fast'],
   }),
-  {
-    name: 'pubsub',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      sub('channels', -2, (c, argv) => channelsMatching(c, c.server.pubsub.channels, argv)),
-      sub('numsub', -2, (c, argv) => numsub(c, c.server.pubsub.channels, argv)),
-      sub('numpat', 2, (c) => c.reply.integer(c.server.pubsub.patterns.size)),
-      sub('shardchannels', -2, (c, argv) => channelsMatching(c, c.server.pubsub.shardChannels, argv)),
-      sub('shardnumsub', -2, (c, argv) => numsub(c, c.server.pubsub.shardChannels, argv)),
-      sub('help', 2, (c) => helpReply(c, 'PUBSUB', PUBSUB_HELP), ['loading', 'stale'], ['slow']),
-    ],
-  },
+  container('pubsub', [
+    sub('channels', -2, (c, argv) => channelsMatching(c, c.server.pubsub.channels, argv)),
+    sub('numsub', -2, (c, argv) => numsub(c, c.server.pubsub.channels, argv)),
+    sub('numpat', 2, (c) => c.reply.integer(c.server.pubsub.patterns.size)),
+    sub('shardchannels', -2, (c, argv) => channelsMatching(c, c.server.pubsub.shardChannels, argv)),
+    sub('shardnumsub', -2, (c, argv) => numsub(c, c.server.pubsub.shardChannels, argv)),
+    sub('help', 2, (c) => helpReply(c, 'PUBSUB', PUBSUB_HELP), ['loading', 'stale'], ['slow']),
+  ]),
 ];

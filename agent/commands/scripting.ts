@@ -8,7 +8,7 @@ import { ReplyError } from '../errors';
 import type { Client } from '../server/client';
 import { intArg, is } from './args';
 import { helpReply } from './help';
-import { cmd, type CommandFlag, type CommandSpec } from './table';
+import { cmd, container, type CommandFlag, type CommandSpec } from './table';
 
 export const NO_SCRIPTING =
   'ERR scripting is not supported by this server (orchestrate-agent has no Lua engine)';
@@ -75,92 +75,74 @@ export const scriptingCommands: CommandSpec[] = [
   script('evalsha_ro', ['readonly', ...SCRIPT_FLAGS], evalsha),
   script('fcall', SCRIPT_FLAGS, fcall),
   script('fcall_ro', ['readonly', ...SCRIPT_FLAGS], fcall),
-  {
-    name: 'script',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      sub('flush', -2, flush, ['noscript', 'may_replicate']),
-      sub('exists', -3, (c, argv) => {
-        c.reply.array(argv.length - 2);
-        for (let i = 2; i < argv.length; i++) c.reply.integer(0);
-      }),
-      sub('load', 3, refuse, ['noscript', 'stale', 'may_replicate']),
-      sub(
-        'kill',
-        2,
-        () => {
-          throw new ReplyError('NOTBUSY No scripts in execution right now.');
-        },
-        ['noscript', 'allow_busy'],
-      ),
-      sub('debug', 3, refuse),
-      sub('help', 2, (c) =>
-        helpReply(c, 'SCRIPT', [
-          'FLUSH [ASYNC|SYNC]',
-          '    Flush the Lua scripts cache. Very dangerous on replicas.',
-          'EXISTS <sha1> [<sha1> ...]',
-          '    Return information about the existence of the scripts in the script cache.',
-        ]),
-      ),
-    ],
-  },
-  {
-    name: 'function',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: [
-      sub('flush', -2, flush, ['write', 'noscript']),
-      sub('list', -2, (c) => c.reply.array(0)),
-      sub(
-        'stats',
-        2,
-        (c) => {
-          c.reply.map(2);
-          c.reply.bulk('running_script');
-          c.reply.null();
-          c.reply.bulk('engines');
-          c.reply.map(0);
-        },
-        ['noscript', 'allow_busy'],
-      ),
-      sub('dump', 2, refuse),
-      sub('restore', -3, refuse, ['write', 'denyoom', 'noscript']),
-      sub('load', -3, refuse, ['write', 'denyoom', 'noscript']),
-      sub(
-        'delete',
-        3,
-        () => {
-          throw new ReplyError('ERR Library not found');
-        },
-        ['write', 'noscript'],
-      ),
-      sub(
-        'kill',
-        2,
-        () => {
-          throw new ReplyError('NOTBUSY No scripts in execution right now.');
-        },
-        ['noscript', 'allow_busy'],
-      ),
-      sub('help', 2, (c) =>
-        helpReply(c, 'FUNCTION', [
-          'FLUSH [ASYNC|SYNC]',
-          '    Deletes all libraries.',
-          'LIST',
-          '    Return general information on all the libraries.',
-          'STATS',
-          '    Return information about the current function running.',
-        ]),
-      ),
-    ],
-  },
+  container('script', [
+    sub('flush', -2, flush, ['noscript', 'may_replicate']),
+    sub('exists', -3, (c, argv) => {
+      c.reply.array(argv.length - 2);
+      for (let i = 2; i < argv.length; i++) c.reply.integer(0);
+    }),
+    sub('load', 3, refuse, ['noscript', 'stale', 'may_replicate']),
+    sub(
+      'kill',
+      2,
+      () => {
+        throw new ReplyError('NOTBUSY No scripts in execution right now.');
+      },
+      ['noscript', 'allow_busy'],
+    ),
+    sub('debug', 3, refuse),
+    sub('help', 2, (c) =>
+      helpReply(c, 'SCRIPT', [
+        'FLUSH [ASYNC|SYNC]',
+        '    Flush the Lua scripts cache. Very dangerous on replicas.',
+        'EXISTS <sha1> [<sha1> ...]',
+        '    Return information about the existence of the scripts in the script cache.',
+      ]),
+    ),
+  ]),
+  container('function', [
+    sub('flush', -2, flush, ['write', 'noscript']),
+    sub('list', -2, (c) => c.reply.array(0)),
+    sub(
+      'stats',
+      2,
+      (c) => {
+        c.reply.map(2);
+        c.reply.bulk('running_script');
+        c.reply.null();
+        c.reply.bulk('engines');
+        c.reply.map(0);
+      },
+      ['noscript', 'allow_busy'],
+    ),
+    sub('dump', 2, refuse),
+    sub('restore', -3, refuse, ['write', 'denyoom', 'noscript']),
+    sub('load', -3, refuse, ['write', 'denyoom', 'noscript']),
+    sub(
+      'delete',
+      3,
+      () => {
+        throw new ReplyError('ERR Library not found');
+      },
+      ['write', 'noscript'],
+    ),
+    sub(
+      'kill',
+      2,
+      () => {
+        throw new ReplyError('NOTBUSY No scripts in execution right now.');
+      },
+      ['noscript', 'allow_busy'],
+    ),
+    sub('help', 2, (c) =>
+      helpReply(c, 'FUNCTION', [
+        'FLUSH [ASYNC|SYNC]',
+        '    Deletes all libraries.',
+        'LIST',
+        '    Return general information on all the libraries.',
+        'STATS',
+        '    Return information about the current function running.',
+      ]),
+    ),
+  ]),
 ];

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../errors';
 import type { Client } from '../server/client';
 import type { ShutdownOptions } from '../server/server';
-import { cmd, type CommandSpec } from './table';
+import { cmd, container, type CommandSpec } from './table';
 
 function time(c: Client): void {
   const nowUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -96,18 +96,12 @@ const CLUSTER_SUBCOMMANDS: Array<[string, number]> = [
 ];
 
 export const serverCommands: CommandSpec[] = [
-  {
-    name: 'cluster',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    categories: ['slow'],
-    subcommands: CLUSTER_SUBCOMMANDS.map(([name, arity]) =>
+  container(
+    'cluster',
+    CLUSTER_SUBCOMMANDS.map(([name, arity]) =>
       cmd(name, arity, ['stale'], 0, 0, 0, clusterDisabled, { categories: ['slow'] }),
     ),
-  },
+  ),
   cmd('readonly', 1, ['loading', 'stale', 'fast'], 0, 0, 0, clusterDisabled, {
     categories: ['fast', 'connection'],
   }),

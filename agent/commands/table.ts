@@ -179,3 +179,11 @@ export function cmd(
 ): CommandSpec {
   return { name, arity, flags, firstKey, lastKey, step, handler, ...extra };
 }
+
+/**
+ * A command that only dispatches to its subcommands (CLIENT, CONFIG, OBJECT, ...): Redis lists such containers
+ * with arity -2, no flags, no keys and @slow; an unknown subcommand gets "unknown subcommand" from dispatch.
+ */
+export function container(name: string, subcommands: CommandSpec[]): CommandSpec {
+  return { name, arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0, categories: ['slow'], subcommands };
+}
