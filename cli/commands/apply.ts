@@ -14,7 +14,7 @@ import { describeTopology } from '../state/topology';
 import { inventoryRecord, recordedRun } from '../state/record';
 import type { CommandContext, CommandOutcome } from './context';
 import { loadInventory } from './context';
-import { converge, type ConvergeReport } from './converge';
+import { converge, recordConvergeReport, type ConvergeReport } from './converge';
 import { rollbackAfterFailure } from './rollback';
 
 export async function runApply(ctx: CommandContext): Promise<CommandOutcome> {
@@ -31,10 +31,7 @@ export async function runApply(ctx: CommandContext): Promise<CommandOutcome> {
           history.save(entry);
         },
       });
-      entry.after = report.after;
-      entry.changed = report.changed;
-      entry.changedNodes = report.plan?.changedNodes;
-      entry.switchovers = report.switchovers.map((s) => ({ from: s.from, to: s.to }));
+      recordConvergeReport(entry, report);
       const doc = (r: ConvergeReport) => ({
         plan: r.plan,
         execution: r.execution ?? null,

@@ -10,6 +10,8 @@ import { defaultSecretReader, resolveSecrets, type NodeSecrets } from '../invent
 import { suggest } from '../inventory/schemaCheck';
 import { Session } from '../deploy/session';
 import { gatherHostFacts, type NodeFacts } from '../plan/facts';
+import { computePlan, type PlanResult } from '../plan/plan';
+import type { AgentBundle } from '../deploy/session';
 import type { CliIO } from '../ui/io';
 import type { Progress } from '../ui/progress';
 import type { Style } from '../ui/style';
@@ -120,4 +122,17 @@ export async function gatherAllFacts(
     );
   }
   return facts;
+}
+
+/** The plan for a loaded inventory given the facts gathered from its hosts; inventory warnings come first. */
+export function planFor(loaded: Loaded, facts: Map<string, NodeFacts>, agent: AgentBundle): PlanResult {
+  const result = computePlan({
+    inventory: loaded.inventory,
+    scope: loaded.scope,
+    secrets: loaded.secrets,
+    facts,
+    agent: { version: agent.version, sha256: agent.sha256 },
+  });
+  result.plan.warnings.unshift(...loaded.inventory.warnings);
+  return result;
 }

@@ -15,14 +15,14 @@ import { executePlan, type ExecuteReport } from '../deploy/execute';
 import type { AgentBundle, Session } from '../deploy/session';
 import { switchover, type SwitchoverReport } from '../deploy/switchover';
 import type { NodeSpec } from '../inventory/model';
-import type { NodeFacts } from '../plan/facts';
-import { computePlan, type Plan, type PlanResult } from '../plan/plan';
+import type { Plan } from '../plan/plan';
 import { renderPlan } from '../plan/render';
+import type { HistoryEntry } from '../state/history';
 import { observeTopology, topologyNode, type Topology } from '../state/topology';
 import { confirm } from '../ui/prompt';
 import { verifySync, type VerifyResult } from '../verify/verify';
 import { requireConfirmation } from './confirmation';
-import { gatherAllFacts, openSession, type CommandContext, type Loaded } from './context';
+import { gatherAllFacts, openSession, planFor, type CommandContext, type Loaded } from './context';
 
 export interface ConvergeReport {
   ok: boolean;
@@ -81,18 +81,6 @@ export function detectMasterMoves(
     moves.push({ from, to: want, siblings });
   }
   return moves;
-}
-
-function planFor(loaded: Loaded, facts: Map<string, NodeFacts>, agent: AgentBundle): PlanResult {
-  const result = computePlan({
-    inventory: loaded.inventory,
-    scope: loaded.scope,
-    secrets: loaded.secrets,
-    facts,
-    agent: { version: agent.version, sha256: agent.sha256 },
-  });
-  result.plan.warnings.unshift(...loaded.inventory.warnings);
-  return result;
 }
 
 export async function converge(
@@ -266,4 +254,12 @@ async function verify(ctx: CommandContext, session: Session, replicas: NodeSpec[
     ],
   });
   return result!;
+}
+
+/** Copies what a converge run did into its history entry (apply and rollback record the same fields). */
+export function recordConvergeReport(entry: HistoryEntry, report: ConvergeReport): void {
+  entry.after = report.after;
+  entry.changed = report.changed;
+  entry.changedNodes = report.plan?.changedNodes;
+  entry.switchovers = report.switchovers.map((s) => ({ from: s.from, to: s.to }));
 }

@@ -4,12 +4,13 @@
  */
 import { locateAgentBundle, type AgentBundle, type Session } from '../deploy/session';
 import type { NodeFacts } from '../plan/facts';
-import { computePlan, type PlanResult } from '../plan/plan';
+import type { PlanResult } from '../plan/plan';
 import { renderPlan } from '../plan/render';
 import {
   gatherAllFacts,
   loadInventory,
   openSession,
+  planFor,
   type CommandContext,
   type CommandOutcome,
   type Loaded,
@@ -30,14 +31,7 @@ export async function preparePlan(ctx: CommandContext): Promise<Planned> {
   const session = openSession(ctx, loaded);
   try {
     const facts = await gatherAllFacts(ctx, session, loaded.scope);
-    const result = computePlan({
-      inventory: loaded.inventory,
-      scope: loaded.scope,
-      secrets: loaded.secrets,
-      facts,
-      agent: { version: agent.version, sha256: agent.sha256 },
-    });
-    result.plan.warnings.unshift(...loaded.inventory.warnings);
+    const result = planFor(loaded, facts, agent);
     return { loaded, agent, session, facts, result };
   } catch (e) {
     await session.close();

@@ -18,7 +18,7 @@ import { acquireLock } from '../state/lock';
 import { errorRecord, stateDirOf } from '../state/record';
 import { describeTopology, mastersOf, type Topology } from '../state/topology';
 import { resolveLimit, type CommandContext, type CommandOutcome, type Loaded } from './context';
-import { converge, type ConvergeReport } from './converge';
+import { converge, recordConvergeReport, type ConvergeReport } from './converge';
 import { loadInventory } from './context';
 
 export interface RollbackTarget {
@@ -103,10 +103,7 @@ export async function recordRollback(
         history.save(entry);
       },
     });
-    entry.after = report.after;
-    entry.changed = report.changed;
-    entry.changedNodes = report.plan?.changedNodes;
-    entry.switchovers = report.switchovers.map((s) => ({ from: s.from, to: s.to }));
+    recordConvergeReport(entry, report);
     entry.outcome = report.ok ? 'ok' : 'failed';
     if (report.failure) entry.error = errorRecord(report.failure);
     return { entry, report };
