@@ -23,11 +23,17 @@ async function usedMemory(): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await server.client.info('memory'))![1]);
 }
 
-/** The memory that maxmemory is checked against: used_memory less replica buffers (as Redis counts it). */
-async function memoryCountedForEviction(): Promise<number> {
+/**
+ * A maxmemory that leaves room for `fraction` of the current dataset: what maxmemory is checked against
+ * (used_memory less replica buffers, as Redis counts it) minus the rest of the dataset. Scaling the whole figure
+ * instead could ask for less than the fixed overheads (startup heap, a 1 MB replication backlog), and then every
+ * key would go.
+ */
+async function limitKeeping(fraction: number): Promise<number> {
   const info = await server.client.info('memory');
   const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)![1]);
-  return field('used_memory') - field('mem_not_counted_for_evict');
+  const counted = field('used_memory') - field('mem_not_counted_for_evict');
+  return counted - Math.floor(field('used_memory_dataset') * (1 - fraction));
 }
 
 /** Fills keys prefix:0..n-1 with values of `size` bytes, in pipelines. */
@@ -93,7 +99,7 @@ describe('OOM with noeviction', () => {
 describe('eviction policies', () => {
   it('allkeys-random keeps used memory under maxmemory while writes go on', async () => {
     await fill('r', 2000, 500);
-    const limit = Math.floor((await usedMemory()) / 2);
+    const limit = await limitKeeping(0.5);
     await server.client.config('SET', 'maxmemory', String(limit), 'maxmemory-policy', 'allkeys-random');
     await fill('r2', 1000, 500);
     await waitFor(async () => (await usedMemory()) <= limit);
@@ -112,7 +118,7 @@ describe('eviction policies', () => {
     const p = server.client.pipeline();
     for (let i = 0; i < 200; i++) p.get(`l:${i}`);
     await p.exec();
-    const limit = Math.floor((await usedMemory()) * 0.6);
+    const limit = await limitKeeping(0.6);
     await server.client.config('SET', 'maxmemory', String(limit), 'maxmemory-policy', 'allkeys-lru');
     await server.client.set('trigger', '1');
     await waitFor(async () => (await usedMemory()) <= limit);
@@ -128,7 +134,7 @@ describe('eviction policies', () => {
   it('volatile-ttl evicts the keys closest to expiry first and never keys without a TTL', async () => {
     await fill('persist', 500, 500);
     await fill('ttl', 1000, 500, 1000);
-    const limit = Math.floor((await usedMemory()) * 0.8);
+    const limit = await limitKeeping(0.8);
     await server.client.config('SET', 'maxmemory', String(limit), 'maxmemory-policy', 'volatile-ttl');
     await server.client.set('trigger', '1');
     await waitFor(async () => (await usedMemory()) <= limit);
@@ -141,11 +147,10 @@ describe('eviction policies', () => {
   it('volatile-lru with nothing volatile left refuses writes with OOM', async () => {
     await fill('v', 200, 500, 1000);
     await fill('p', 200, 500);
-    const used = await usedMemory();
     await server.client.config(
       'SET',
       'maxmemory',
-      String(Math.floor(used / 3)),
+      String(await limitKeeping(1 / 3)),
       'maxmemory-policy',
       'volatile-lru',
     );
@@ -175,7 +180,7 @@ describe('evictions as events', () => {
       await server.client.config(
         'SET',
         'maxmemory',
-        String(Math.floor((await usedMemory()) / 2)),
+        String(await limitKeeping(0.5)),
         'maxmemory-policy',
         'allkeys-random',
       );
@@ -196,24 +201,23 @@ describe('evictions as events', () => {
         timeoutMs: 15_000,
       });
       await waitFor(async () => (await replica.client.dbsize()) === 1000, { timeoutMs: 10_000 });
-      // The replica's output buffer is not counted for eviction: halve what is.
       await server.client.config(
         'SET',
         'maxmemory',
-        String(Math.floor((await memoryCountedForEviction()) / 2)),
+        String(await limitKeeping(0.5)),
         'maxmemory-policy',
         'allkeys-random',
       );
       await server.client.set('trigger', '1');
       const masterSize = await waitFor(async () => {
         const n = await server.client.dbsize();
-        return n < 1000 ? n : 0;
+        return n < 1000 ? { n } : undefined;
       });
       await waitFor(async () => (await replica.client.dbsize()) === (await server.client.dbsize()), {
         timeoutMs: 10_000,
         description: 'replica to apply the evictions',
       });
-      expect(masterSize).toBeLessThan(1000);
+      expect(masterSize.n).toBeGreaterThan(0);
     } finally {
       await replica.stop();
     }
