@@ -26,6 +26,7 @@
  * dropped and the file truncated when aof-load-truncated is yes; anything else malformed stops startup with the file
  * and byte offset. An old-style single appendonly.aof is adopted as the base of a new directory, as Redis 7 does.
  */
+import { commandLoadPacing } from './snapshotPacing';
 import {
   closeSync,
   existsSync,
@@ -400,6 +401,7 @@ export class Aof {
       job.writer,
       () => job.aborted,
       () => this.updateCow(job),
+      commandLoadPacing(() => this.server.stats.totalCommands),
     );
     if (!complete || job.aborted) return;
     await job.writer.commit();

@@ -77,8 +77,7 @@ export class ByteSink {
     if (n < 32) {
       for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
     } else {
-      buf.write(s, p, n, 'latin1');
-      p += n;
+      p += buf.latin1Write(s, p, n);
     }
     this.pos = p;
   }

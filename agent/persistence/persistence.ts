@@ -17,6 +17,7 @@
  *   file when it exists. The server listens meanwhile and answers -LOADING; a file that cannot be loaded stops
  *   startup (exit 1) with its name and the byte offset, and is never modified.
  */
+import { commandLoadPacing } from './snapshotPacing';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -240,6 +241,7 @@ export class Persistence implements PersistenceContext {
       job.writer,
       () => job.aborted,
       () => this.noteCow(job),
+      commandLoadPacing(() => this.server.stats.totalCommands),
     );
     if (!complete || job.aborted) return;
     await job.writer.commit();

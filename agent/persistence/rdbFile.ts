@@ -30,6 +30,7 @@ import { RdbError } from './errors';
 import { accessStampFrom, entryOf, rdbToValue, type AccessMode } from './keyspaceAdapter';
 import { RdbParser } from './rdbReader';
 import { RdbEncoder, type RdbWriterOptions } from './rdbWriter';
+import { pauseForClients, type SnapshotPacing } from './snapshotPacing';
 
 /** Bytes read from the file per read call while loading. */
 export const LOAD_READ_BYTES = 1024 * 1024;
@@ -238,7 +239,8 @@ const PUMP_SLICE_MS = 3;
 /**
  * Copies a snapshot stream into a file: pulls chunks for up to PUMP_SLICE_MS or PUMP_BATCH_BYTES, then writes them
  * with one writev (clients are served while it completes), so that a BGSAVE progresses by a few milliseconds of
- * work per event-loop turn even when clients keep the loop busy, without stalling them longer than that.
+ * work per event-loop turn without stalling clients longer than that; while clients keep the server busy, `pace`
+ * (snapshotPacing.ts) adds a pause after each batch so the snapshot keeps to its share of the time.
  * Returns false when `aborted()` turned true.
  */
 export async function pumpToFile(
@@ -246,6 +248,7 @@ export async function pumpToFile(
   writer: AtomicFileWriter,
   aborted: () => boolean,
   afterWrite: () => void,
+  pace?: SnapshotPacing,
 ): Promise<boolean> {
   let batch: Buffer[] = [];
   let bytes = 0;
@@ -259,14 +262,16 @@ export async function pumpToFile(
       bytes += r.value.length;
       if (bytes < PUMP_BATCH_BYTES && performance.now() - started < PUMP_SLICE_MS) continue;
     }
+    const spentMs = performance.now() - started;
     if (batch.length > 0) {
       await writer.writeAll(batch);
       batch = [];
       bytes = 0;
       afterWrite();
     }
-    started = performance.now();
     if (r.done) return true;
+    await pauseForClients(pace, spentMs);
+    started = performance.now();
   }
 }
 

@@ -49,7 +49,8 @@ export interface RdbSnapshotOptions extends StreamOptions {
 
 /** What turns snapshot entries into bytes: the RDB encoder, or the AOF rewrite's command writer. */
 export interface ChunkEncoder {
-  writeEntry(entry: RdbEntry): unknown;
+  /** `cheap`: the entry is written in the middle of a client's command (the RDB encoder skips compression). */
+  writeEntry(entry: RdbEntry, cheap: boolean): unknown;
   writeFooter(): void;
   take(): Buffer[];
   readonly pendingBytes: number;
@@ -84,10 +85,10 @@ export class SnapshotChunkStream implements AsyncIterator<Buffer, void, undefine
     this.sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
     this.keyDelayUs = options.keyDelayUs ?? (() => 0);
     let encoder: ChunkEncoder | null = null;
-    const sink = (entry: RdbEntry): void => {
+    const sink = (entry: RdbEntry, duringChange: boolean): void => {
       if (this.failure !== null || encoder === null) return;
       try {
-        encoder.writeEntry(entry);
+        encoder.writeEntry(entry, duringChange);
       } catch (err) {
         // A value the encoder refuses is a bug; never let it escape into the command that triggered the hook.
         this.failure = err as Error;

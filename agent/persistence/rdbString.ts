@@ -120,7 +120,7 @@ export function writeString(out: ByteSink, s: string, compress: boolean): void {
   if (compress && n >= LZF_MIN_INPUT_BYTES) {
     const src = scratch(scratchIn, n);
     if (src.length <= SCRATCH_KEEP_BYTES) scratchIn = src;
-    src.write(s, 0, n, 'latin1');
+    src.latin1Write(s, 0, n);
     writeBlob(out, src, 0, n, true);
     return;
   }

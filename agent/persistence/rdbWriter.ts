@@ -94,6 +94,8 @@ export class RdbEncoder {
   private readonly aux: ReadonlyArray<readonly [string, string]>;
   private readonly dbSizes: ReadonlyMap<number, RdbDbSize> | null;
   private readonly valueOptions: ValueWriteOptions;
+  /** valueOptions without compression, for entries that must be written cheaply. */
+  private readonly cheapValueOptions: ValueWriteOptions;
   private phase = Phase.Start;
   private currentDb = NaN; // no db selected yet: the first entry always emits SELECTDB
   private readonly dbsSeen = new Set<number>();
@@ -114,6 +116,7 @@ export class RdbEncoder {
       compress: options.compress ?? true,
       limits: { ...REDIS_DEFAULT_ENCODING_LIMITS, ...options.encodingLimits },
     };
+    this.cheapValueOptions = { ...this.valueOptions, compress: false };
     this.out = new ByteSink(Math.max(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, 4096));
   }
 
@@ -143,8 +146,11 @@ export class RdbEncoder {
     this.phase = Phase.Body;
   }
 
-  /** Writes one key; returns false if it was skipped (an empty collection). */
-  writeEntry(entry: RdbEntry): boolean {
+  /**
+   * Writes one key; returns false if it was skipped (an empty collection). `cheap` skips compression: for entries
+   * written in the middle of a client's command (a snapshot's change hook), where LZF would cost that command.
+   */
+  writeEntry(entry: RdbEntry, cheap = false): boolean {
     this.expectPhase(Phase.Body, 'writeEntry');
     const out = this.out;
     if (isEmptyValue(entry.value)) {
@@ -179,7 +185,7 @@ export class RdbEncoder {
       out.u8(RDB_OPCODE.FREQ);
       out.u8(entry.lfuFreq);
     }
-    writeValue(out, entry.value, this.valueOptions, entry.key);
+    writeValue(out, entry.value, cheap ? this.cheapValueOptions : this.valueOptions, entry.key);
     this.written++;
     return true;
   }

@@ -20,21 +20,25 @@
  *    yet is remembered too, as created after the cut, and never written. RDB entries may come in any order (the
  *    encoder switches databases with SELECTDB as needed), so nothing has to be kept for later: no copies.
  * 4. The walk must then skip keys already done, and a change must not write a key the walk already wrote. A JS
- *    Map has no positions to compare, and a "done" Set of every key would cost memory proportional to the
- *    dataset. So a database of n keys is walked in P = ceil(n / keysPerPass) passes; a key belongs to the pass
- *    `hash(key) mod P`, and a pass iterates the live Map, writing only its own keys:
- *      pass(key) < current pass  -> already written by the walk, nothing to do;
- *      pass(key) = current pass  -> the pass's visited Set says whether it was written; if not, write it now;
- *      pass(key) > current pass  -> write it now and add it to that pass's marks, which become the pass's
- *                                   visited Set when it starts.
- *    The visited Set of the running pass holds at most about keysPerPass keys and is dropped after the pass. A
- *    key deleted and re-created comes back at the end of the Map's order: its mark keeps it from being written
- *    twice, and a key created after the cut is never written at all.
+ *    Map has no positions to compare, and a "done" Set of every key would cost memory (and a hash insertion) per
+ *    key of the dataset. Instead the walk goes in an order that can be computed from the key itself: a database
+ *    of n keys is walked in P = ceil(n / keysPerPass) passes, a key belongs to the pass `hash(key) mod P`, and a
+ *    pass first *collects* its keys (and values) from the live Map into an array, in Map order, then *writes*
+ *    them in that order (so the walk reads memory in the order the values were allocated). While it collects,
+ *    an open-addressing table of 32-bit slots maps each collected key to its position, so whether the walk is
+ *    past a key is one probe and a compare with the write cursor. When a key is about to change:
+ *      its pass < current pass, or its position < write cursor  -> written by the walk already, nothing to do;
+ *      otherwise                                                -> write it now and add it to its pass's marks,
+ *                                                                  which the collection and the walk skip.
+ *    The array and table of one pass hold about keysPerPass keys and are dropped when the pass ends. A key
+ *    deleted and re-created comes back at the end of the Map's order: its mark keeps it from being written
+ *    twice, and a key created after the cut is marked at its creation, so it is never written at all.
  *
  * Costs: the cut is instant; each slice does a bounded amount of work (the driver gives a time and byte budget);
  * the extra memory is one mark (a Set entry) per key changed during the snapshot (proportional to what is written
- * meanwhile), the visited Set of one pass (bounded by keysPerPass), and the bytes the consumer has not pulled yet.
- * The walk iterates each database P times, hashing keys (cheap next to encoding them).
+ * meanwhile) and the array and table of one pass (bounded by keysPerPass), plus the bytes the consumer has not
+ * pulled yet. The walk iterates each database P times, hashing keys, and never inserts the keys it writes into a
+ * JS hash table.
  * Limits: one value is encoded in one go, so a single huge collection costs one slice proportional to its size
  * (Redis's DUMP of it costs the same), and so does the first change of such a key during a snapshot. Access
  * metadata (IDLE/FREQ, written only under LRU/LFU eviction policies) is read when the key is written, not frozen
@@ -48,10 +52,16 @@ import type { Database, Keyspace, Value } from '../keyspace/database';
 import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
-/** Keys a pass may visit: bounds the visited Set (about KEY_MARK_BYTES per key). */
-export const DEFAULT_KEYS_PER_PASS = 128 * 1024;
+/** Keys a pass may collect: bounds the array and position table of one pass (about PASS_KEY_BYTES per key). */
+export const DEFAULT_KEYS_PER_PASS = 256 * 1024;
 
-/** Rough bytes per key remembered in a visited Set or a pass's marks (V8 Set entry, with growth slack). */
+/** Bytes per collected key in a pass's array (a key and a value reference, with growth slack). */
+const PASS_ENTRY_BYTES = 24;
+
+/** Bytes per slot of a pass's position table (an Int32Array). */
+const POSITION_SLOT_BYTES = 4;
+
+/** Rough bytes per key remembered in a pass's marks (V8 Set entry, with growth slack). */
 const KEY_MARK_BYTES = 32;
 
 export interface SnapshotOptions {
@@ -63,8 +73,11 @@ export interface SnapshotOptions {
   keysPerPass?: number;
 }
 
-/** Where entries go, in image order. Must not throw for valid entries. */
-export type EntrySink = (entry: RdbEntry) => void;
+/**
+ * Where entries go, in image order. Must not throw for valid entries. `duringChange` is true for an entry written
+ * by the change hook, in the middle of a client's command: the consumer should keep that cheap.
+ */
+export type EntrySink = (entry: RdbEntry, duringChange: boolean) => void;
 
 /** One database as it was at the cut. */
 interface DbCut {
@@ -75,14 +88,18 @@ interface DbCut {
   readonly keyCount: number;
   readonly expiresCount: number;
   readonly passes: number;
-  /** Pass being walked (passes when finished). */
+  /** Pass being collected or written (passes when finished). */
   pass: number;
-  /** Keys of the current pass already written (or never to be); null before the pass has started. */
-  visited: Set<string> | null;
-  /** Keys of passes not started yet that are already written or created after the cut, per pass. */
+  /** Keys already written by a change, or created after the cut (never to be written), per pass. */
   readonly marks: Array<Set<string> | null>;
-  /** The pass's live iterator over the Map. */
+  /** The pass's live iterator over the Map while it collects; null once it writes. */
   iter: IterableIterator<[string, Value]> | null;
+  /** The current pass's keys and values at collection, alternating, in Map order; null before it started. */
+  entries: Array<string | Value> | null;
+  /** Open addressing, linear probing: 1 + the key's index in `entries`, 0 for a free slot. */
+  positions: Int32Array;
+  /** Index of the next key of `entries` to write. */
+  cursor: number;
 }
 
 export interface SnapshotStats {
@@ -96,19 +113,48 @@ export interface SnapshotStats {
 }
 
 /**
- * Which pass a key belongs to: FNV-1a over the key's length and up to its last 12 and first 4 characters (where
- * keys usually differ), so the cost does not grow with long keys. Any function works for correctness; a skewed one
- * only makes one pass's visited Set bigger.
+ * The walk's hash of a key: FNV-1a over the key's length and up to its last 12 and first 4 characters (where keys
+ * usually differ), so the cost does not grow with long keys. Any function works for correctness; a skewed one
+ * only makes one pass bigger or its position table slower.
  */
-export function passOf(key: string, passes: number): number {
-  if (passes === 1) return 0;
+export function keyHash(key: string): number {
   const n = key.length;
   let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
   const from = n > 12 ? n - 12 : 0;
   for (let i = from; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   const head = from < 4 ? from : 4;
   for (let i = 0; i < head; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % passes;
+  return h >>> 0;
+}
+
+/** Which pass a key belongs to. */
+export function passOf(key: string, passes: number): number {
+  return keyHash(key) % passes;
+}
+
+const NO_POSITIONS = new Int32Array(0);
+
+/** Slots of a position table for `keys` keys: a power of two, at most half full. */
+function positionSlotsFor(keys: number): number {
+  let slots = 16;
+  while (slots < keys * 2) slots *= 2;
+  return slots;
+}
+
+/**
+ * The first slot to probe for a hash: its top bits after a Fibonacci multiply, because the low bits of the keys
+ * of one pass are alike (they chose the pass).
+ */
+function firstSlot(hash: number, slots: number): number {
+  return Math.imul(hash, 0x9e3779b1) >>> (32 - (31 - Math.clz32(slots)));
+}
+
+/** Records that the key with `hash` is at `index` of its pass's entries. */
+function insertPosition(positions: Int32Array, hash: number, index: number): void {
+  const mask = positions.length - 1;
+  let slot = firstSlot(hash, positions.length);
+  while (positions[slot] !== 0) slot = (slot + 1) & mask;
+  positions[slot] = index + 1;
 }
 
 /**
@@ -190,9 +236,11 @@ export class KeyspaceSnapshot {
         expiresCount: db.expires.size,
         passes,
         pass: 0,
-        visited: null,
         marks: new Array<Set<string> | null>(passes).fill(null),
         iter: null,
+        entries: null,
+        positions: NO_POSITIONS,
+        cursor: 0,
       };
       this.cuts.push(cut);
       this.byDict.set(db.dict, cut);
@@ -215,44 +263,106 @@ export class KeyspaceSnapshot {
   }
 
   /**
-   * Writes entries from the walk until `shouldStop()` says so (checked every few keys) or the image is complete.
+   * Collects and writes entries until `shouldStop()` says so (checked every few keys) or the image is complete.
    * Returns true when the image is complete.
    */
   step(shouldStop: () => boolean, checkEvery = 32): boolean {
-    let sinceCheck = 0;
     while (!this.finished) {
       const cut = this.cuts[this.current];
-      if (cut.visited === null) this.startPass(cut);
-      const passes = cut.passes;
-      const pass = cut.pass;
-      let stopped = false;
-      // for..of over the live iterator: no result objects; leaving the loop does not close a Map iterator.
-      for (const [key, value] of cut.iter!) {
-        if (passes === 1 || passOf(key, passes) === pass) this.visit(cut, key, value);
-        if (++sinceCheck >= checkEvery) {
-          sinceCheck = 0;
-          if (shouldStop()) {
-            stopped = true;
-            break;
-          }
-        }
-      }
-      if (stopped) break;
+      if (cut.entries === null) this.startPass(cut);
+      if (cut.iter !== null && !this.collect(cut, shouldStop, checkEvery)) return false;
+      if (!this.writeCollected(cut, shouldStop, checkEvery)) return false;
       this.endPass(cut);
     }
-    return this.finished;
+    return true;
   }
 
   private startPass(cut: DbCut): void {
-    cut.visited = cut.marks[cut.pass] ?? new Set<string>();
-    cut.marks[cut.pass] = null;
+    cut.entries = [];
+    cut.cursor = 0;
+    this.setPositions(cut, positionSlotsFor(Math.ceil(cut.keyCount / cut.passes)));
     cut.iter = cut.dict.entries();
   }
 
-  private endPass(cut: DbCut): void {
-    this.addExtra(-KEY_MARK_BYTES * cut.visited!.size);
-    cut.visited = null;
+  private setPositions(cut: DbCut, slots: number): void {
+    this.addExtra((slots - cut.positions.length) * POSITION_SLOT_BYTES);
+    cut.positions = new Int32Array(slots);
+  }
+
+  /**
+   * Collects the current pass's keys from the live Map, skipping marked ones. Returns true once the Map is
+   * exhausted (the pass goes on to writing), false when `shouldStop()` said so first.
+   */
+  private collect(cut: DbCut, shouldStop: () => boolean, checkEvery: number): boolean {
+    const { passes, pass } = cut;
+    const marks = cut.marks[pass];
+    const entries = cut.entries!;
+    const before = entries.length;
+    let sinceCheck = 0;
+    let stopped = false;
+    // for..of over the live iterator: leaving the loop does not close a Map iterator, so the pass resumes here.
+    for (const [key, value] of cut.iter!) {
+      const hash = keyHash(key);
+      if ((passes === 1 || hash % passes === pass) && (marks === null || !marks.has(key))) {
+        const index = entries.length >> 1;
+        entries.push(key, value);
+        // Keep the table at most half full.
+        if (index * 2 >= cut.positions.length) this.growPositions(cut);
+        insertPosition(cut.positions, hash, index);
+      }
+      if (++sinceCheck >= checkEvery) {
+        sinceCheck = 0;
+        if (shouldStop()) {
+          stopped = true;
+          break;
+        }
+      }
+    }
+    this.addExtra(((entries.length - before) / 2) * PASS_ENTRY_BYTES);
+    if (stopped) return false;
     cut.iter = null;
+    return true;
+  }
+
+  /** More keys than expected fell into this pass: a bigger table, filled again from the entries. */
+  private growPositions(cut: DbCut): void {
+    this.setPositions(cut, cut.positions.length * 2);
+    const entries = cut.entries!;
+    for (let i = 0; i < entries.length >> 1; i++)
+      insertPosition(cut.positions, keyHash(entries[i * 2] as string), i);
+  }
+
+  /** Writes the collected keys in order, skipping keys marked since they were collected. */
+  private writeCollected(cut: DbCut, shouldStop: () => boolean, checkEvery: number): boolean {
+    const entries = cut.entries!;
+    const count = entries.length >> 1;
+    let sinceCheck = 0;
+    while (cut.cursor < count) {
+      const i = cut.cursor++;
+      const key = entries[i * 2] as string;
+      const marks = cut.marks[cut.pass];
+      if (marks === null || !marks.has(key)) {
+        this.sink(this.entry(cut, key, entries[i * 2 + 1] as Value), false);
+        this.stats.keysWritten++;
+      }
+      if (++sinceCheck >= checkEvery) {
+        sinceCheck = 0;
+        if (shouldStop()) return false;
+      }
+    }
+    return true;
+  }
+
+  private endPass(cut: DbCut): void {
+    const marks = cut.marks[cut.pass];
+    this.addExtra(
+      -KEY_MARK_BYTES * (marks?.size ?? 0) -
+        (cut.entries!.length / 2) * PASS_ENTRY_BYTES -
+        cut.positions.length * POSITION_SLOT_BYTES,
+    );
+    cut.marks[cut.pass] = null;
+    cut.entries = null;
+    cut.positions = NO_POSITIONS;
     cut.pass++;
     if (cut.pass < cut.passes) return;
     this.byDict.delete(cut.dict);
@@ -263,14 +373,17 @@ export class KeyspaceSnapshot {
     }
   }
 
-  private visit(cut: DbCut, key: string, value: Value): void {
-    const visited = cut.visited!;
-    const size = visited.size;
-    visited.add(key);
-    if (visited.size === size) return; // written already (changed during the pass, or re-created)
-    this.addExtra(KEY_MARK_BYTES);
-    this.sink(this.entry(cut, key, value));
-    this.stats.keysWritten++;
+  /** True when the walk has written `key` (of the current pass) already. */
+  private writtenByWalk(cut: DbCut, key: string, hash: number): boolean {
+    if (cut.iter !== null || cut.entries === null) return false; // still collecting: nothing written yet
+    const positions = cut.positions;
+    const mask = positions.length - 1;
+    const entries = cut.entries;
+    for (let slot = firstSlot(hash, positions.length); positions[slot] !== 0; slot = (slot + 1) & mask) {
+      const index = positions[slot] - 1;
+      if (entries[index * 2] === key) return index < cut.cursor;
+    }
+    return false;
   }
 
   private entry(cut: DbCut, key: string, value: Value): RdbEntry {
@@ -284,19 +397,20 @@ export class KeyspaceSnapshot {
   beforeMutate(db: Database, key: string): void {
     const cut = this.byDict.get(db.dict);
     if (cut === undefined) return;
-    const pass = passOf(key, cut.passes);
+    const hash = keyHash(key);
+    const pass = cut.passes === 1 ? 0 : hash % cut.passes;
     if (pass < cut.pass) return;
-    let done: Set<string>;
-    if (pass === cut.pass && cut.visited !== null) done = cut.visited;
-    else done = cut.marks[pass] ?? (cut.marks[pass] = new Set<string>());
-    if (done.has(key)) return;
-    done.add(key);
+    let marks = cut.marks[pass];
+    if (marks !== null && marks.has(key)) return;
+    if (pass === cut.pass && this.writtenByWalk(cut, key, hash)) return;
+    if (marks === null) marks = cut.marks[pass] = new Set<string>();
+    marks.add(key);
     this.addExtra(KEY_MARK_BYTES);
     const value = cut.dict.get(key);
     if (value === undefined) return; // created after the cut
     this.stats.keysChangedDuringSnapshot++;
     this.stats.keysWritten++;
-    this.sink(this.entry(cut, key, value));
+    this.sink(this.entry(cut, key, value), true);
   }
 
   /**

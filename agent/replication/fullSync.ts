@@ -34,20 +34,12 @@ import { ByteBlocks } from './byteBlocks';
 import type { ReplicaPeer } from './replicaPeer';
 import type { Replication } from './replication';
 import { SnapshotFanOut, DEFAULT_FAN_OUT_OPTIONS } from './snapshotFanOut';
+import { commandLoadPacing } from '../persistence/snapshotPacing';
 
 /** Length of the diskless end-of-file mark (CONFIG_RUN_ID_SIZE in Redis). */
 export const EOF_MARK_CHARS = 40;
 
 export type FullSyncMode = 'socket' | 'disk';
-
-/**
- * Pacing of a full sync's snapshot while clients keep the master busy (see snapshotFanOut.ts): the snapshot
- * gets about this share of the time, pausing at most SNAPSHOT_MAX_PAUSE_MS between pulls; "busy" means at least
- * BUSY_COMMANDS_PER_PULL client commands ran since the previous pull.
- */
-export const SNAPSHOT_SHARE_WHEN_BUSY = 0.25;
-export const SNAPSHOT_MAX_PAUSE_MS = 20;
-const BUSY_COMMANDS_PER_PULL = 50;
 
 export class FullSyncJob {
   readonly peers = new Set<ReplicaPeer>();
@@ -193,19 +185,9 @@ export class FullSyncCoordinator {
         `(snapshot #${this.snapshotsStarted} at offset ${offset} for ${peers.length} replica(s))`,
     );
     for (const p of peers) this.setupFullResync(p, job);
-    let commandsSeen = this.server.stats.totalCommands;
     const fanOut = new SnapshotFanOut(source, {
       ...DEFAULT_FAN_OUT_OPTIONS,
-      pace: {
-        busy: () => {
-          const now = this.server.stats.totalCommands;
-          const busy = now - commandsSeen >= BUSY_COMMANDS_PER_PULL;
-          commandsSeen = now;
-          return busy;
-        },
-        shareWhenBusy: SNAPSHOT_SHARE_WHEN_BUSY,
-        maxPauseMs: SNAPSHOT_MAX_PAUSE_MS,
-      },
+      pace: commandLoadPacing(() => this.server.stats.totalCommands),
       onProgress: () => {
         const now = this.now();
         for (const p of job.peers) p.progressMs = now;

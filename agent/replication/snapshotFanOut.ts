@@ -9,27 +9,16 @@
  *
  * Fairness: the loop yields to the event loop (setImmediate) after every `yieldEveryBytes`, so that a transfer
  * to fast local consumers, which never hits the high-water mark, still lets clients be served in between.
- * Pacing: while the server is busy with clients (`pace.busy()`), each pull is followed by a pause sized so that
- * the snapshot takes about `shareWhenBusy` of the time: the master keeps most of its throughput during a full
- * sync, and the sync goes at full speed whenever clients leave the server idle.
+ * Pacing (persistence/snapshotPacing.ts): while clients keep the server busy, each pull is followed by a pause,
+ * so the master keeps most of its throughput during a full sync, which goes at full speed when clients are idle.
  */
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
+import { pauseForClients, type SnapshotPacing } from '../persistence/snapshotPacing';
 import type { SnapshotStream } from './snapshotSource';
 
 /** A consumer is any writable byte sink: a net.Socket or an fs.WriteStream. */
 export type FanOutSink = Pick<Writable, 'write' | 'writableLength' | 'once' | 'removeListener' | 'destroyed'>;
-
-export interface FanOutPacing {
-  /** Were clients served since the last call? */
-  busy: () => boolean;
-  /** Share of the time the snapshot may take while clients are busy (0..1]. */
-  shareWhenBusy: number;
-  /** Longest pause between two pulls. */
-  maxPauseMs: number;
-  /** How a pause is taken (a timer by default; tests observe the pauses). */
-  sleep?: (ms: number) => Promise<void>;
-}
 
 export interface FanOutOptions {
   /** Queue size per consumer above which the next chunk waits. */
@@ -38,7 +27,7 @@ export interface FanOutOptions {
   yieldEveryBytes: number;
   /** Called after each chunk with the running total. */
   onProgress?: (bytes: number) => void;
-  pace?: FanOutPacing;
+  pace?: SnapshotPacing;
 }
 
 export const DEFAULT_FAN_OUT_OPTIONS: FanOutOptions = {
@@ -93,12 +82,8 @@ export class SnapshotFanOut {
       this.bytes += chunk.length;
       this.options.onProgress?.(this.bytes);
       sinceYield += chunk.length;
-      const pace = this.options.pace;
-      if (pace !== undefined && pace.busy()) {
-        const spentMs = performance.now() - started;
-        const pauseMs = Math.min(pace.maxPauseMs, (spentMs * (1 - pace.shareWhenBusy)) / pace.shareWhenBusy);
+      if (await pauseForClients(this.options.pace, performance.now() - started)) {
         sinceYield = 0;
-        await (pace.sleep ?? sleepMs)(pauseMs);
       } else if (sinceYield >= this.options.yieldEveryBytes) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -134,8 +119,4 @@ export class SnapshotFanOut {
       });
     }
   }
-}
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise<void>((resolve) => setTimeout(resolve, ms));
 }

@@ -144,4 +144,20 @@ describe('RDB writer streaming', () => {
     encoder.writeFooter();
     expect(() => encoder.writeFooter()).toThrow(/out of order/);
   });
+
+  it('writes entries marked cheap without LZF, so a change during a snapshot does not pay for compression', () => {
+    const encode = (cheap: boolean): Buffer => {
+      const encoder = new RdbEncoder();
+      encoder.writeHeader();
+      for (const e of stringEntries(50)) encoder.writeEntry(e, cheap);
+      encoder.writeFooter();
+      return Buffer.concat(encoder.take());
+    };
+    const compressed = encode(false);
+    const cheap = encode(true);
+    // The 100-byte values repeat one letter: LZF shrinks them, the cheap form keeps them whole.
+    expect(cheap.length).toBeGreaterThan(compressed.length + 50 * 50);
+    expect(canonical(parseRdb(cheap).entries)).toEqual(canonical(stringEntries(50)));
+    expect(canonical(parseRdb(compressed).entries)).toEqual(canonical(stringEntries(50)));
+  });
 });
