@@ -26,7 +26,6 @@
  * dropped and the file truncated when aof-load-truncated is yes; anything else malformed stops startup with the file
  * and byte offset. An old-style single appendonly.aof is adopted as the base of a new directory, as Redis 7 does.
  */
-import { commandLoadPacing } from './snapshotPacing';
 import {
   closeSync,
   existsSync,
@@ -401,7 +400,6 @@ export class Aof {
       job.writer,
       () => job.aborted,
       () => this.updateCow(job),
-      commandLoadPacing(() => this.server.stats.totalCommands),
     );
     if (!complete || job.aborted) return;
     await job.writer.commit();

@@ -6,6 +6,7 @@
  * before it loads. It resolves once the data is in; a file that cannot be loaded rejects with an AgentError
  * (main.ts exits 1).
  */
+import { commandLoadPacing } from './snapshotPacing';
 import { onFlushAll } from '../commands/keys';
 import type { Server } from '../server/server';
 import { persistenceCommands } from './commands';
@@ -75,6 +76,10 @@ export function forkLessSnapshot(
   const config = server.config;
   const options = p
     ? { ...p.streamOptions(), ...p.rdbWriterOptions() }
-    : { compress: config.getBool('rdbcompression'), checksum: config.getBool('rdbchecksum') };
+    : {
+        compress: config.getBool('rdbcompression'),
+        checksum: config.getBool('rdbchecksum'),
+        pace: commandLoadPacing(() => server.stats.totalCommands),
+      };
   return new RdbSnapshotStream(server.keyspace, registry, { ...options, aux: request.aux });
 }

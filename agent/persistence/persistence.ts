@@ -147,6 +147,7 @@ export class Persistence implements PersistenceContext {
       nowMs: () => this.server.clock.nowMs(),
       keysPerPass: this.keysPerPass,
       keyDelayUs: () => this.configInt('rdb-key-save-delay'),
+      pace: commandLoadPacing(() => this.server.stats.totalCommands),
     };
   }
 
@@ -241,7 +242,6 @@ export class Persistence implements PersistenceContext {
       job.writer,
       () => job.aborted,
       () => this.noteCow(job),
-      commandLoadPacing(() => this.server.stats.totalCommands),
     );
     if (!complete || job.aborted) return;
     await job.writer.commit();

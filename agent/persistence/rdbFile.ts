@@ -30,7 +30,6 @@ import { RdbError } from './errors';
 import { accessStampFrom, entryOf, rdbToValue, type AccessMode } from './keyspaceAdapter';
 import { RdbParser } from './rdbReader';
 import { RdbEncoder, type RdbWriterOptions } from './rdbWriter';
-import { pauseForClients, type SnapshotPacing } from './snapshotPacing';
 
 /** Bytes read from the file per read call while loading. */
 export const LOAD_READ_BYTES = 1024 * 1024;
@@ -154,13 +153,17 @@ export function safeUnlink(file: string): void {
 
 /**
  * An open temporary file that becomes `target` on commit(): for writers that produce the bytes asynchronously
- * (BGSAVE, the AOF rewrite). Writes are issued one at a time in order; fsync every `fsyncEveryBytes` keeps the
- * final fsync short, as rdb-save-incremental-fsync does.
+ * (BGSAVE, the AOF rewrite). Writes are issued one at a time in order; a datasync every `fsyncEveryBytes` keeps
+ * the final fsync short, as rdb-save-incremental-fsync does. That datasync runs beside the following writes
+ * (Redis's child process does not wait for it either), one at a time; its failure fails the next write or the
+ * commit.
  */
 export class AtomicFileWriter {
   private handle: FileHandle | null = null;
   bytes = 0;
   private sinceSync = 0;
+  private syncing: Promise<void> | null = null;
+  private syncError: Error | null = null;
 
   private constructor(
     readonly target: string,
@@ -174,38 +177,37 @@ export class AtomicFileWriter {
     return w;
   }
 
-  async write(chunk: Buffer): Promise<void> {
-    const h = this.handle!;
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await h.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
-    }
-    this.bytes += chunk.length;
-    this.sinceSync += chunk.length;
-    if (this.fsyncEveryBytes > 0 && this.sinceSync >= this.fsyncEveryBytes) {
-      this.sinceSync = 0;
-      await h.datasync();
-    }
+  write(chunk: Buffer): Promise<void> {
+    return this.writeAll([chunk]);
   }
 
   /** Writes several chunks with one system call (fewer event-loop round trips than one write each). */
   async writeAll(chunks: Buffer[]): Promise<void> {
-    if (chunks.length === 1) return this.write(chunks[0]);
+    if (this.syncError !== null) throw this.syncError;
     const h = this.handle!;
     let total = 0;
     for (const c of chunks) total += c.length;
     let written = 0;
     while (written < total) {
-      const rest = written === 0 ? chunks : skipBytes(chunks, written);
-      const { bytesWritten } = await h.writev(rest);
-      written += bytesWritten;
+      if (chunks.length === 1) {
+        written += (await h.write(chunks[0], written, total - written)).bytesWritten;
+      } else {
+        written += (await h.writev(written === 0 ? chunks : skipBytes(chunks, written))).bytesWritten;
+      }
     }
     this.bytes += total;
     this.sinceSync += total;
-    if (this.fsyncEveryBytes > 0 && this.sinceSync >= this.fsyncEveryBytes) {
+    if (this.fsyncEveryBytes > 0 && this.sinceSync >= this.fsyncEveryBytes && this.syncing === null) {
       this.sinceSync = 0;
-      await h.datasync();
+      this.syncing = h.datasync().then(
+        () => {
+          this.syncing = null;
+        },
+        (err: Error) => {
+          this.syncing = null;
+          this.syncError = err;
+        },
+      );
     }
   }
 
@@ -214,6 +216,8 @@ export class AtomicFileWriter {
     const h = this.handle!;
     this.handle = null;
     try {
+      await this.syncing;
+      if (this.syncError !== null) throw this.syncError;
       await h.sync();
     } finally {
       await h.close();
@@ -226,6 +230,7 @@ export class AtomicFileWriter {
   async discard(): Promise<void> {
     const h = this.handle;
     this.handle = null;
+    await this.syncing;
     if (h !== null) await h.close().catch(() => undefined);
     safeUnlink(this.temp);
   }
@@ -233,14 +238,12 @@ export class AtomicFileWriter {
 
 /** Bytes gathered from a snapshot stream before one write to the file. */
 const PUMP_BATCH_BYTES = 1024 * 1024;
-/** Time spent gathering before writing (and so yielding to clients), per event-loop turn. */
-const PUMP_SLICE_MS = 3;
 
 /**
- * Copies a snapshot stream into a file: pulls chunks for up to PUMP_SLICE_MS or PUMP_BATCH_BYTES, then writes them
- * with one writev (clients are served while it completes), so that a BGSAVE progresses by a few milliseconds of
- * work per event-loop turn without stalling clients longer than that; while clients keep the server busy, `pace`
- * (snapshotPacing.ts) adds a pause after each batch so the snapshot keeps to its share of the time.
+ * Copies a snapshot stream into a file: gathers PUMP_BATCH_BYTES of chunks, hands them to one writev and goes on
+ * pulling while it completes (at most one write in flight, so at most two batches held). The stream slices and
+ * paces its own walk, yielding to clients between slices; the pump adds no waits of its own beyond a write that
+ * is still running when the next batch is ready.
  * Returns false when `aborted()` turned true.
  */
 export async function pumpToFile(
@@ -248,30 +251,37 @@ export async function pumpToFile(
   writer: AtomicFileWriter,
   aborted: () => boolean,
   afterWrite: () => void,
-  pace?: SnapshotPacing,
 ): Promise<boolean> {
   let batch: Buffer[] = [];
   let bytes = 0;
-  let started = performance.now();
-  for (;;) {
-    if (aborted()) return false;
-    const r = await stream.next();
-    if (aborted()) return false;
-    if (!r.done && r.value.length > 0) {
-      batch.push(r.value);
-      bytes += r.value.length;
-      if (bytes < PUMP_BATCH_BYTES && performance.now() - started < PUMP_SLICE_MS) continue;
+  let inFlight: Promise<void> | null = null;
+  try {
+    for (;;) {
+      if (aborted()) return false;
+      const r = await stream.next();
+      if (aborted()) return false;
+      if (!r.done && r.value.length > 0) {
+        batch.push(r.value);
+        bytes += r.value.length;
+        if (bytes < PUMP_BATCH_BYTES) continue;
+      }
+      if (inFlight !== null) await inFlight;
+      inFlight = null;
+      if (batch.length > 0) {
+        inFlight = writer.writeAll(batch).then(afterWrite);
+        batch = [];
+        bytes = 0;
+      }
+      if (r.done) {
+        const last = inFlight;
+        inFlight = null;
+        await last;
+        return true;
+      }
     }
-    const spentMs = performance.now() - started;
-    if (batch.length > 0) {
-      await writer.writeAll(batch);
-      batch = [];
-      bytes = 0;
-      afterWrite();
-    }
-    if (r.done) return true;
-    await pauseForClients(pace, spentMs);
-    started = performance.now();
+  } finally {
+    // An abort or a failed pull must not leave a write running against a file that is about to be discarded.
+    if (inFlight !== null) await inFlight.catch(() => undefined);
   }
 }
 

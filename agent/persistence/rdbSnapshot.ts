@@ -8,8 +8,9 @@
  *   turn;
  * - work happens only when the consumer pulls (`next()`): a slow consumer slows the walk, and the only bytes that
  *   accumulate without a pull are the entries of keys changed meanwhile (written before their change);
- * - each `next()` works for at most `sliceMs` (or until a chunk is full), then yields to the event loop if it has
- *   nothing to return yet, so no single turn stalls clients;
+ * - the walk works for at most `sliceMs` between two yields to the event loop, however the consumer pulls, so no
+ *   single turn stalls clients; while clients keep the server busy, `pace` (snapshotPacing.ts) turns each yield
+ *   into a pause that keeps the walk to its share of the time;
  * - chunks are never modified after being returned (one chunk may be queued on several sockets);
  * - `return()` abandons the snapshot and releases everything it holds.
  * `keyDelayUs` (rdb-key-save-delay, as in Redis's tests) slows the walk down on purpose: the walk then writes a few
@@ -18,6 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Keyspace } from '../keyspace/database';
 import type { RdbEntry } from './model';
+import { pauseForClients, type SnapshotPacing } from './snapshotPacing';
 import { DEFAULT_CHUNK_BYTES, RdbEncoder, type RdbWriterOptions } from './rdbWriter';
 import {
   KeyspaceSnapshot,
@@ -32,6 +34,8 @@ export const DEFAULT_SLICE_MS = 2;
 export interface StreamOptions extends SnapshotOptions {
   chunkBytes?: number;
   sliceMs?: number;
+  /** Sharing the time with clients; without it the walk only yields between slices. */
+  pace?: SnapshotPacing;
   /** Artificial delay per key in microseconds (rdb-key-save-delay); read at every pull. */
   keyDelayUs?: () => number;
 }
@@ -67,6 +71,9 @@ export class SnapshotChunkStream implements AsyncIterator<Buffer, void, undefine
   private readonly encoder: ChunkEncoder;
   private readonly chunkBytes: number;
   private readonly sliceMs: number;
+  private readonly pace: SnapshotPacing | undefined;
+  /** Time the walk worked since it last yielded to the event loop. */
+  private workMs = 0;
   private readonly keyDelayUs: () => number;
   private ready: Buffer[] = [];
   private closed = false;
@@ -83,6 +90,7 @@ export class SnapshotChunkStream implements AsyncIterator<Buffer, void, undefine
   ) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+    this.pace = options.pace;
     this.keyDelayUs = options.keyDelayUs ?? (() => 0);
     let encoder: ChunkEncoder | null = null;
     const sink = (entry: RdbEntry, duringChange: boolean): void => {
@@ -130,20 +138,22 @@ export class SnapshotChunkStream implements AsyncIterator<Buffer, void, undefine
       if (delayUs > 0) {
         await this.slowStep(delayUs);
       } else {
-        const deadline = performance.now() + this.sliceMs;
+        // The slice is used up: let clients in (or pause for them) before walking on.
+        if (this.workMs >= this.sliceMs) await this.yieldToClients();
+        const started = performance.now();
+        const deadline = started + this.sliceMs - this.workMs;
         this.walk(() => this.encoder.pendingBytes >= this.chunkBytes || performance.now() >= deadline);
-        if (
-          this.encoder.pendingBytes < this.chunkBytes &&
-          !this.footerWritten &&
-          performance.now() >= deadline
-        ) {
-          // Nothing worth returning yet and the slice is used up: let clients in before walking on.
-          this.collect();
-          if (this.ready.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-          continue;
-        }
+        this.workMs += performance.now() - started;
       }
       this.collect();
+    }
+  }
+
+  private async yieldToClients(): Promise<void> {
+    const spentMs = this.workMs;
+    this.workMs = 0;
+    if (!(await pauseForClients(this.pace, spentMs))) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

@@ -34,7 +34,6 @@ import { ByteBlocks } from './byteBlocks';
 import type { ReplicaPeer } from './replicaPeer';
 import type { Replication } from './replication';
 import { SnapshotFanOut, DEFAULT_FAN_OUT_OPTIONS } from './snapshotFanOut';
-import { commandLoadPacing } from '../persistence/snapshotPacing';
 
 /** Length of the diskless end-of-file mark (CONFIG_RUN_ID_SIZE in Redis). */
 export const EOF_MARK_CHARS = 40;
@@ -187,7 +186,6 @@ export class FullSyncCoordinator {
     for (const p of peers) this.setupFullResync(p, job);
     const fanOut = new SnapshotFanOut(source, {
       ...DEFAULT_FAN_OUT_OPTIONS,
-      pace: commandLoadPacing(() => this.server.stats.totalCommands),
       onProgress: () => {
         const now = this.now();
         for (const p of job.peers) p.progressMs = now;

@@ -9,12 +9,9 @@
  *
  * Fairness: the loop yields to the event loop (setImmediate) after every `yieldEveryBytes`, so that a transfer
  * to fast local consumers, which never hits the high-water mark, still lets clients be served in between.
- * Pacing (persistence/snapshotPacing.ts): while clients keep the server busy, each pull is followed by a pause,
- * so the master keeps most of its throughput during a full sync, which goes at full speed when clients are idle.
+ * Pacing against client load is the snapshot stream's own (persistence/snapshotPacing.ts).
  */
-import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
-import { pauseForClients, type SnapshotPacing } from '../persistence/snapshotPacing';
 import type { SnapshotStream } from './snapshotSource';
 
 /** A consumer is any writable byte sink: a net.Socket or an fs.WriteStream. */
@@ -27,7 +24,6 @@ export interface FanOutOptions {
   yieldEveryBytes: number;
   /** Called after each chunk with the running total. */
   onProgress?: (bytes: number) => void;
-  pace?: SnapshotPacing;
 }
 
 export const DEFAULT_FAN_OUT_OPTIONS: FanOutOptions = {
@@ -73,7 +69,6 @@ export class SnapshotFanOut {
         await this.source.return?.();
         return { completed: false, bytes: this.bytes };
       }
-      const started = performance.now();
       const r = await this.source.next();
       if (r.done) return { completed: true, bytes: this.bytes };
       const chunk = r.value;
@@ -82,9 +77,7 @@ export class SnapshotFanOut {
       this.bytes += chunk.length;
       this.options.onProgress?.(this.bytes);
       sinceYield += chunk.length;
-      if (await pauseForClients(this.options.pace, performance.now() - started)) {
-        sinceYield = 0;
-      } else if (sinceYield >= this.options.yieldEveryBytes) {
+      if (sinceYield >= this.options.yieldEveryBytes) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }

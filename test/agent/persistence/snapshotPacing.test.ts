@@ -1,23 +1,18 @@
 /**
  * Pacing of background snapshot work against client traffic: the server counts as busy only when enough
- * commands ran since the previous slice, and a BGSAVE's file pump pauses between batches while it is busy (about
- * three times the batch's work for a 25% share) and never while it is idle; the file is complete either way.
+ * commands ran since the previous slice; a snapshot stream never walks longer than its slice between two yields
+ * to the event loop, however its consumer pulls, and turns each yield into a pause of about three times the
+ * slice's work (a 25% share) while clients are busy, never while they are idle; the image is complete either way.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { AtomicFileWriter, pumpToFile } from '../../../agent/persistence/rdbFile';
+import { Keyspace } from '../../../agent/keyspace/database';
+import { parseRdb } from '../../../agent/persistence/rdbReader';
+import { RdbSnapshotStream } from '../../../agent/persistence/rdbSnapshot';
+import { SnapshotRegistry } from '../../../agent/persistence/snapshot';
 import {
   BUSY_COMMANDS_PER_SLICE,
   commandLoadPacing,
   type SnapshotPacing,
 } from '../../../agent/persistence/snapshotPacing';
-
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'pacing-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('commandLoadPacing', () => {
   it('is busy only when at least BUSY_COMMANDS_PER_SLICE commands ran since the previous check', () => {
@@ -32,21 +27,25 @@ describe('commandLoadPacing', () => {
   });
 });
 
-describe('pumpToFile', () => {
-  /** A stream of `chunks` chunks of `bytes` bytes, each costing at least `workMs` of synchronous work. */
-  function stream(chunks: number, bytes: number, workMs: number): AsyncIterator<Buffer, void, undefined> {
-    let i = 0;
-    return {
-      next: async () => {
-        if (i === chunks) return { done: true, value: undefined };
-        const until = performance.now() + workMs;
-        while (performance.now() < until);
-        return { done: false, value: Buffer.alloc(bytes, 97 + (i++ % 26)) };
-      },
-    };
+describe('a paced snapshot stream', () => {
+  const KEYS = 20_000;
+
+  function keyspace(): { ks: Keyspace; registry: SnapshotRegistry } {
+    const registry = new SnapshotRegistry();
+    const ks = new Keyspace(1, {
+      nowMs: () => 1_800_000_000_000,
+      expiryMode: () => 'delete',
+      onExpired: () => undefined,
+      beforeMutate: (db, key) => registry.beforeMutate(db, key),
+      beforeReplaceAll: (db) => registry.beforeReplaceAll(db),
+    });
+    for (let i = 0; i < KEYS; i++) ks.dbs[0].set(`key:${i}`, `value:${i}:`.padEnd(100, 'v'));
+    return { ks, registry };
   }
 
-  async function pump(busy: boolean): Promise<{ pauses: number[]; file: Buffer }> {
+  /** Pulls the whole image as fast as possible; returns the pauses asked for and the image. */
+  async function pullAll(busy: boolean): Promise<{ pauses: number[]; image: Buffer }> {
+    const { ks, registry } = keyspace();
     const pauses: number[] = [];
     const pace: SnapshotPacing = {
       busy: () => busy,
@@ -56,34 +55,30 @@ describe('pumpToFile', () => {
         pauses.push(ms);
       },
     };
-    const target = path.join(dir, `dump-${busy}.rdb`);
-    const writer = await AtomicFileWriter.create(target);
-    const complete = await pumpToFile(
-      stream(10, 1000, 4),
-      writer,
-      () => false,
-      () => undefined,
-      pace,
-    );
-    expect(complete).toBe(true);
-    await writer.commit();
-    return { pauses, file: readFileSync(target) };
+    const stream = new RdbSnapshotStream(ks, registry, { pace, sliceMs: 1, chunkBytes: 4096 });
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const r = await stream.next();
+      if (r.done) break;
+      chunks.push(r.value);
+    }
+    return { pauses, image: Buffer.concat(chunks) };
   }
 
-  it('pauses after each batch while clients are busy, about 3x the batch work for a 25% share', async () => {
-    const { pauses, file } = await pump(true);
-    // Each chunk takes 4 ms, past the pump's 3 ms slice, so every chunk is its own batch, followed by a pause.
-    expect(pauses).toHaveLength(10);
+  it('pauses about three times each slice of work while clients are busy', async () => {
+    const { pauses, image } = await pullAll(true);
+    // Each slice is 1 ms of walking, however many 4 KB chunks it produced.
+    expect(pauses.length).toBeGreaterThan(1);
     for (const ms of pauses) {
-      expect(ms).toBeGreaterThanOrEqual(12);
+      expect(ms).toBeGreaterThanOrEqual(3);
       expect(ms).toBeLessThanOrEqual(50);
     }
-    expect(file.length).toBe(10_000);
+    expect(parseRdb(image).entries).toHaveLength(KEYS);
   });
 
-  it('never pauses while the server is idle', async () => {
-    const { pauses, file } = await pump(false);
+  it('never pauses while clients are idle', async () => {
+    const { pauses, image } = await pullAll(false);
     expect(pauses).toEqual([]);
-    expect(file.length).toBe(10_000);
+    expect(parseRdb(image).entries).toHaveLength(KEYS);
   });
 });

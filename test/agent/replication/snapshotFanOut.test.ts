@@ -1,8 +1,7 @@
 /**
  * The snapshot fan-out: every consumer gets every chunk in order; the next chunk is pulled only when every
  * consumer is under its high-water mark (a slow consumer slows the pulls instead of making the master buffer);
- * detaching every consumer abandons the snapshot (return() is called); pacing pauses between pulls while the
- * server is busy and not otherwise.
+ * detaching every consumer abandons the snapshot (return() is called).
  */
 import { performance } from 'node:perf_hooks';
 import { PassThrough, Writable } from 'node:stream';
@@ -81,33 +80,5 @@ describe('SnapshotFanOut', () => {
     fan.remove(slow.sink);
     expect(await running).toEqual({ completed: false, bytes: expect.any(Number) });
     expect(src.returned).toBe(true);
-  });
-
-  it('pauses between pulls while the server is busy (about 3x the pull for a 25% share), never when idle', async () => {
-    const pausesFor = async (busy: boolean): Promise<number[]> => {
-      const pauses: number[] = [];
-      const fan = new SnapshotFanOut(source(20, 100, 1), {
-        ...OPTIONS,
-        pace: {
-          busy: () => busy,
-          shareWhenBusy: 0.25,
-          maxPauseMs: 50,
-          sleep: async (ms) => {
-            pauses.push(ms);
-          },
-        },
-      });
-      fan.add(collector().sink);
-      expect(await fan.run()).toEqual({ completed: true, bytes: 2000 });
-      return pauses;
-    };
-    const busy = await pausesFor(true);
-    expect(busy).toHaveLength(20);
-    // Each pull did at least 1 ms of work, so each pause is at least 3 ms (and capped by maxPauseMs).
-    for (const ms of busy) {
-      expect(ms).toBeGreaterThanOrEqual(3);
-      expect(ms).toBeLessThanOrEqual(50);
-    }
-    expect(await pausesFor(false)).toEqual([]);
   });
 });
