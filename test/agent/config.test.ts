@@ -9,16 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { AGENT_BUNDLE, startServer, type TestServer } from '../helpers/servers';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = sideBySideSuite({ flushEachTest: false });
 
 /** Settings the test harness passes on the command line (they differ from defaults on purpose). */
 const HARNESS_SET = new Set([

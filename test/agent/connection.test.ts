@@ -7,16 +7,9 @@ import net from 'node:net';
 import { rawExchange, startServer, type TestServer } from '../helpers/servers';
 import { waitFor } from '../helpers/waitFor';
 import { RespConnection } from './support/respConnection';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = sideBySideSuite({ flushEachTest: false });
 
 /** Replaces the value after `id` in a HELLO reply, the one field that differs between two servers. */
 function maskHelloId(raw: string): string {

@@ -4,19 +4,9 @@
  */
 import { datasetDigest, keyDigest } from '../../agent/keyspace/digest';
 import { startInProcess } from './support/inProcess';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 /** A dataset touching every type and encoding. */
 function datasetCommands(): string[][] {

@@ -2,19 +2,9 @@
  * Hash commands compared with real Redis 7.0, including the listpack -> hashtable encoding switch and the
  * long-double formatting of HINCRBYFLOAT.
  */
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 describe('hash commands match Redis', () => {
   it('HSET, HMSET, HSETNX, HGET, HMGET, HDEL, HLEN, HEXISTS, HSTRLEN, HGETALL, HKEYS, HVALS', async () => {

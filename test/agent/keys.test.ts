@@ -4,19 +4,9 @@
  */
 import { waitFor } from '../helpers/waitFor';
 import type { RespValue } from './support/respConnection';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 describe('key commands match Redis', () => {
   it('DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, DBSIZE, RANDOMKEY', async () => {

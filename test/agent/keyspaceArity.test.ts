@@ -10,16 +10,9 @@ import { setCommands } from '../../agent/commands/sets';
 import { sortCommands } from '../../agent/commands/sort';
 import { stringCommands } from '../../agent/commands/strings';
 import { zsetCommands } from '../../agent/commands/zsets';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = sideBySideSuite({ flushEachTest: false });
 
 const families = {
   strings: stringCommands,

@@ -2,35 +2,12 @@
  * List commands compared with real Redis 7.0, including the blocking pops: a client blocked on both servers is
  * woken by the same push and must receive the same reply; timeouts and MULTI/EXEC (no blocking) likewise.
  */
-import { waitFor } from '../helpers/waitFor';
 import type { RespConnection } from './support/respConnection';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 /** Waits until both servers (or only the given ones) report `n` blocked clients. */
-async function blockedClients(n: number, conns: RespConnection[] = [t.a, t.r]): Promise<void> {
-  for (const conn of conns) {
-    await waitFor(
-      async () => {
-        const info = (await conn.call('INFO', 'clients')).value as string;
-        return new RegExp(`blocked_clients:${n}\\b`).test(info);
-      },
-      { description: `${n} blocked clients` },
-    );
-  }
-}
-
 describe('list commands match Redis', () => {
   it('pushes, pops with and without count, LLEN, LINDEX, LRANGE', async () => {
     await t.same(
@@ -182,7 +159,7 @@ describe('blocking list commands match Redis', () => {
   async function blockThenPush(blocking: string[], push: string[]): Promise<void> {
     const pa = ca.send(blocking);
     const pr = cr.send(blocking);
-    await blockedClients(1);
+    await t.blockedClients(1);
     await t.same(push);
     const [ra, rr] = await Promise.all([pa, pr]);
     expect({ blocking, reply: ra.raw }).toEqual({ blocking, reply: rr.raw });
@@ -241,9 +218,9 @@ describe('blocking list commands match Redis', () => {
   it('serves blocked clients in arrival order, one element each', async () => {
     const [ca2, cr2] = await t.connect();
     const first = [ca.send(['BLPOP', 'fifo', '0']), cr.send(['BLPOP', 'fifo', '0'])];
-    await blockedClients(1);
+    await t.blockedClients(1);
     const second = [ca2.send(['BLPOP', 'fifo', '0']), cr2.send(['BLPOP', 'fifo', '0'])];
-    await blockedClients(2);
+    await t.blockedClients(2);
     await t.same('RPUSH fifo one two');
     const [fa, fr] = await Promise.all(first);
     const [sa, sr] = await Promise.all(second);
@@ -258,7 +235,7 @@ describe('blocking list commands match Redis', () => {
   it('stays blocked when the key gets a value of another type, and wakes later', async () => {
     const pa = ca.send(['BLPOP', 'w', '0']);
     const pr = cr.send(['BLPOP', 'w', '0']);
-    await blockedClients(1);
+    await t.blockedClients(1);
     await t.same('SET w str', 'DEL w');
     expect(ca.hasUnreadData).toBe(false);
     await t.same('RPUSH w v');
@@ -280,7 +257,7 @@ describe('blocking list commands match Redis', () => {
   it('runs commands sent while blocked after the wakeup', async () => {
     const pa = ca.send(['BLPOP', 'later', '0']);
     const after = ca.send(['PING']);
-    await blockedClients(1, [t.a]);
+    await t.blockedClients(1, [t.a]);
     await t.a.call('RPUSH', 'later', 'v');
     expect((await pa).value).toEqual(['later', 'v']);
     expect((await after).value).toBe('PONG');

@@ -6,16 +6,9 @@
 import net from 'node:net';
 import { HOST, type TestServer } from '../helpers/servers';
 import { waitFor } from '../helpers/waitFor';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = sideBySideSuite({ flushEachTest: false });
 
 /** A raw connection that accumulates everything the server sends. */
 class Listener {

@@ -6,16 +6,9 @@
 import net from 'node:net';
 import { HOST } from '../helpers/servers';
 import { waitFor } from '../helpers/waitFor';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = sideBySideSuite({ flushEachTest: false });
 
 /** INFO text -> section name -> field names. */
 function infoFields(text: string): Map<string, string[]> {

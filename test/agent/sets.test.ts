@@ -2,19 +2,9 @@
  * Set commands compared with real Redis 7.0. Intsets reply in numeric order in both; hashtable sets in an
  * arbitrary order, compared as multisets.
  */
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 const sorted = (args: string) => ({ args, compare: 'sorted' as const });
 

@@ -2,19 +2,9 @@
  * SORT and SORT_RO compared with real Redis 7.0: numeric and ALPHA order, BY patterns (keys and hash fields,
  * constant patterns meaning "no sort"), GET patterns including '#', LIMIT, DESC, STORE.
  */
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 describe('SORT matches Redis', () => {
   it('sorts lists, sets and sorted sets numerically and alphabetically', async () => {

@@ -1,19 +1,9 @@
 /**
  * String commands: every reply and error compared with real Redis 7.0 on the same command sequence.
  */
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 describe('string commands match Redis', () => {
   it('GET and SET with every option, including conflicts and bad expiry times', async () => {

@@ -4,19 +4,9 @@
  * the transaction's own writes.
  */
 import { waitFor } from '../helpers/waitFor';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
+const t = sideBySideSuite();
 
 describe('transactions match Redis', () => {
   it('queue commands and run them atomically with one array reply, runtime errors included', async () => {

@@ -2,33 +2,10 @@
  * Sorted-set commands compared with real Redis 7.0, including ranges by rank, score and lex in both
  * directions, set operations with weights and aggregates, pops and blocking pops, and encodings.
  */
-import { waitFor } from '../helpers/waitFor';
 import type { RespConnection } from './support/respConnection';
-import { startSideBySide, type SideBySide } from './support/sideBySide';
+import { sideBySideSuite } from './support/sideBySide';
 
-let t: SideBySide;
-
-beforeAll(async () => {
-  t = await startSideBySide();
-});
-afterAll(async () => {
-  await t.stop();
-});
-beforeEach(async () => {
-  await t.same('FLUSHALL');
-});
-
-async function blockedClients(n: number): Promise<void> {
-  for (const conn of [t.a, t.r]) {
-    await waitFor(
-      async () =>
-        new RegExp(`blocked_clients:${n}\\b`).test((await conn.call('INFO', 'clients')).value as string),
-      {
-        description: `${n} blocked clients`,
-      },
-    );
-  }
-}
+const t = sideBySideSuite();
 
 describe('sorted set commands match Redis', () => {
   it('ZADD options, ZINCRBY, ZSCORE, ZMSCORE, ZCARD, ZREM', async () => {
@@ -335,7 +312,7 @@ describe('blocking sorted-set pops match Redis', () => {
     ]) {
       const pa = ca.send(blocking);
       const pr = cr.send(blocking);
-      await blockedClients(1);
+      await t.blockedClients(1);
       await t.same('ZADD k2 1 a 2 b');
       const [ra, rr] = await Promise.all([pa, pr]);
       expect({ blocking, reply: ra.raw }).toEqual({ blocking, reply: rr.raw });

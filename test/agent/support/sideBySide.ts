@@ -6,6 +6,7 @@
  * Commands are written as strings split on spaces ('SET k v') or as arrays when an argument has spaces.
  */
 import { startPair, type TestServer } from '../../helpers/servers';
+import { waitFor } from '../../helpers/waitFor';
 import { RespConnection, sortedPairs, sortedValue, type Reply } from './respConnection';
 
 export type Compare = 'raw' | 'sorted' | 'pairs';
@@ -23,6 +24,8 @@ export interface SideBySide {
   both(args: string | string[]): Promise<[Reply, Reply]>;
   /** Opens another pair of connections (for blocking tests). */
   connect(): Promise<[RespConnection, RespConnection]>;
+  /** Waits until both servers (or the ones `conns` reach) report `n` blocked clients. */
+  blockedClients(n: number, conns?: RespConnection[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,9 +80,65 @@ export async function startSideBySide(serverArgs: string[] = []): Promise<SideBy
       extra.push(...pair);
       return pair;
     },
+    async blockedClients(n: number, conns: RespConnection[] = [a, r]): Promise<void> {
+      for (const conn of conns) {
+        await waitFor(
+          async () => {
+            const info = (await conn.call('INFO', 'clients')).value as string;
+            return new RegExp(`blocked_clients:${n}\\b`).test(info);
+          },
+          { description: `${n} blocked clients` },
+        );
+      }
+    },
     async stop(): Promise<void> {
       for (const c of [a, r, ...extra]) c.close();
       await Promise.all([agent.stop(), redis.stop()]);
     },
+  };
+}
+
+/**
+ * The usual lifecycle of a side-by-side test file: both servers started once for the file, stopped after it, and
+ * (unless `flushEachTest` is false) both emptied before each test. Call it at the top level of the file (or of a
+ * describe block); the returned object is usable inside tests and hooks.
+ */
+export function sideBySideSuite(
+  options: { serverArgs?: string[]; flushEachTest?: boolean } = {},
+): SideBySide {
+  let current: SideBySide | null = null;
+  const get = (): SideBySide => {
+    if (current === null) throw new Error('the side-by-side servers are used before beforeAll started them');
+    return current;
+  };
+  beforeAll(async () => {
+    current = await startSideBySide(options.serverArgs);
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  if (options.flushEachTest !== false) {
+    beforeEach(async () => {
+      await get().same('FLUSHALL');
+    });
+  }
+  return {
+    get agent() {
+      return get().agent;
+    },
+    get redis() {
+      return get().redis;
+    },
+    get a() {
+      return get().a;
+    },
+    get r() {
+      return get().r;
+    },
+    same: (...commands) => get().same(...commands),
+    both: (args) => get().both(args),
+    connect: () => get().connect(),
+    blockedClients: (n, conns) => get().blockedClients(n, conns),
+    stop: () => get().stop(),
   };
 }
