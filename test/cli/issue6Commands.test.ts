@@ -6,11 +6,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../cli/main';
-import type { CliIO } from '../../cli/ui/io';
+import { localInventoryYaml, runInProcess } from '../e2e/support/localTopology';
 
-const REPO = path.resolve(__dirname, '../..');
 let dir: string;
 let inv: string;
 
@@ -18,37 +15,12 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-cmds-'));
   inv = path.join(dir, 'inv.yaml');
   const root = path.join(dir, 'hosts');
-  writeFileSync(
-    inv,
-    `version: 1
-defaults:
-  connection: local
-  service: { manager: daemon, autoRestart: false }
-  paths: { install: ${root}/opt, config: ${root}/etc, data: ${root}/data, log: ${root}/log, run: ${root}/run }
-hosts:
-  m: { address: 127.0.0.1, server: { port: 7291 } }
-  r: { address: 127.0.0.1, server: { port: 7292 }, replicaof: m }
-`,
-  );
+  writeFileSync(inv, localInventoryYaml(root, { m: { port: 7291 }, r: { port: 7292, replicaof: 'm' } }));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[]) {
-  const stdout = Object.assign(new PassThrough(), { isTTY: false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  const io: CliIO = {
-    stdout,
-    stderr,
-    stdin: Object.assign(new PassThrough(), { isTTY: false }),
-    env: { PATH: process.env.PATH, HOME: dir },
-    cwd: REPO,
-  };
-  const code = await main(args, io);
-  return { code, stdout: out, stderr: err };
+function run(args: string[]) {
+  return runInProcess(args, { HOME: dir });
 }
 
 test('the general help lists the new commands, and each has its own help', async () => {

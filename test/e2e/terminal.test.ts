@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { localInventoryYaml } from './support/localTopology';
 import { AGENT_BUNDLE, CLI_BUNDLE, REPO, requireBundles, runCli } from './support/runCli';
 
 const ESC = '\u001b';
@@ -20,15 +21,7 @@ beforeAll(() => {
   const root = path.join(dir, 'host');
   writeFileSync(
     inventory,
-    `version: 1
-defaults:
-  connection: local
-  service: { manager: daemon, autoRestart: false }
-  paths: { install: ${root}/opt, config: ${root}/etc, data: ${root}/data, log: ${root}/log, run: ${root}/run }
-hosts:
-  m: { address: 127.0.0.1, server: { port: 7181 } }
-  r: { address: 127.0.0.1, server: { port: 7182 }, replicaof: m }
-`,
+    localInventoryYaml(root, { m: { port: 7181 }, r: { port: 7182, replicaof: 'm' } }),
   );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -38,6 +38,46 @@ export interface Run {
   json?: any;
 }
 
+/**
+ * An inventory of agents on 127.0.0.1 over `connection: local`, run as daemons, every path under `root`.
+ * `requirePassword` sets requirepass from $PW (and lets DEBUG in from local connections).
+ */
+export function localInventoryYaml(
+  root: string,
+  hosts: Record<string, HostDef>,
+  options: { requirePassword?: boolean } = {},
+): string {
+  const lines = Object.entries(hosts).map(
+    ([name, h]) =>
+      `  ${name}: { address: 127.0.0.1, server: { port: ${h.port}${h.server ? `, ${h.server}` : ''} }${h.replicaof ? `, replicaof: ${h.replicaof}` : ''} }`,
+  );
+  const server = options.requirePassword
+    ? '  server: { requirepass: { env: PW }, directives: { enable-debug-command: local } }\n'
+    : '';
+  return `version: 1
+defaults:
+  connection: local
+${server}  service: { manager: daemon, autoRestart: false }
+  paths: { install: ${root}/opt, config: ${root}/etc, data: ${root}/data, log: ${root}/log, run: ${root}/run }
+hosts:
+${lines.join('\n')}
+`;
+}
+
+/** Runs the CLI's `main` in-process with captured, non-terminal output and the given environment (plus PATH). */
+export async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const stdout = Object.assign(new PassThrough(), { isTTY: false });
+  const stderr = Object.assign(new PassThrough(), { isTTY: false });
+  const stdin = Object.assign(new PassThrough(), { isTTY: false });
+  let out = '';
+  let err = '';
+  stdout.on('data', (b) => (out += b));
+  stderr.on('data', (b) => (err += b));
+  const io: CliIO = { stdout, stderr, stdin, env: { PATH: process.env.PATH, ...env }, cwd: REPO };
+  const code = await main(args, io);
+  return { code, stdout: out, stderr: err };
+}
+
 export class LocalTopology {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-topo-'));
   readonly root = path.join(this.dir, 'hosts');
@@ -54,50 +94,23 @@ export class LocalTopology {
 
   write(hosts: Record<string, HostDef>): void {
     this.hosts = hosts;
-    const r = this.root;
-    const lines = Object.entries(hosts).map(
-      ([name, h]) =>
-        `  ${name}: { address: 127.0.0.1, server: { port: ${h.port}${h.server ? `, ${h.server}` : ''} }${h.replicaof ? `, replicaof: ${h.replicaof}` : ''} }`,
-    );
-    writeFileSync(
-      this.inventory,
-      `version: 1
-defaults:
-  connection: local
-  server: { requirepass: { env: PW }, directives: { enable-debug-command: local } }
-  service: { manager: daemon, autoRestart: false }
-  paths: { install: ${r}/opt, config: ${r}/etc, data: ${r}/data, log: ${r}/log, run: ${r}/run }
-hosts:
-${lines.join('\n')}
-`,
-    );
+    writeFileSync(this.inventory, localInventoryYaml(this.root, hosts, { requirePassword: true }));
   }
 
   async cli(args: string[]): Promise<Run> {
-    const stdout = Object.assign(new PassThrough(), { isTTY: false });
-    const stderr = Object.assign(new PassThrough(), { isTTY: false });
-    const stdin = Object.assign(new PassThrough(), { isTTY: false });
-    let out = '';
-    let err = '';
-    stdout.on('data', (b) => (out += b));
-    stderr.on('data', (b) => (err += b));
-    const io: CliIO = {
-      stdout,
-      stderr,
-      stdin,
-      env: { PATH: process.env.PATH, HOME: this.dir, NO_COLOR: '1', ...this.env },
-      cwd: REPO,
-    };
-    const code = await main([...args, '--agent', this.agent].filter(argsFor(args[0])), io);
-    let json: unknown;
+    const run = await runInProcess([...args, '--agent', this.agent].filter(argsFor(args[0])), {
+      HOME: this.dir,
+      NO_COLOR: '1',
+      ...this.env,
+    });
     if (args.includes('--json')) {
       try {
-        json = JSON.parse(out);
+        run.json = JSON.parse(run.stdout);
       } catch {
-        json = undefined;
+        run.json = undefined;
       }
     }
-    return { code, stdout: out, stderr: err, json };
+    return run;
   }
 
   client(name: string): Redis {
