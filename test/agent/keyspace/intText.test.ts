@@ -3,24 +3,13 @@
  * edge cases and a bounded seeded fuzz run.
  */
 import { isCanonicalInt } from '../../../agent/keyspace/intText';
+import { prng } from '../../helpers/prng';
 
 const REFERENCE = /^(0|-?[1-9][0-9]*)$/;
 
 function reference(s: string, maxDigits: number): boolean {
   const digits = s.startsWith('-') ? s.length - 1 : s.length;
   return REFERENCE.test(s) && digits <= maxDigits;
-}
-
-/** mulberry32, so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('isCanonicalInt', () => {
@@ -38,7 +27,7 @@ describe('isCanonicalInt', () => {
   });
 
   test('agrees with the reference form on random strings', () => {
-    const random = rng(42);
+    const random = prng(42);
     const alphabet = '0123456789-+ .e';
     for (let n = 0; n < 50_000; n++) {
       let s = random() < 0.3 ? '-' : '';

@@ -4,22 +4,11 @@
  */
 import { encodingLimits } from '../../../agent/keyspace/encodingLimits';
 import { HashValue, ListValue, SetValue, ZSetValue } from '../../../agent/keyspace/values';
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/prng';
 
 describe('ListValue', () => {
   it('behaves like an array under random pushes, pops, inserts, removals and trims', () => {
-    const rand = rng(1);
+    const rand = prng(1);
     const list = new ListValue();
     const model: string[] = [];
     for (let step = 0; step < 8000; step++) {
@@ -77,7 +66,7 @@ describe('ListValue', () => {
 
 describe('ZSetValue', () => {
   it('keeps ranks, ranges and scores consistent with a sorted reference under random updates', () => {
-    const rand = rng(2);
+    const rand = prng(2);
     const z = new ZSetValue(false);
     const model = new Map<string, number>();
     const sorted = (): Array<[string, number]> =>
@@ -178,7 +167,7 @@ describe('HashValue', () => {
 
 describe('ListValue chunks', () => {
   it('keeps elements of every size intact across chunk growth, re-centring and splits', () => {
-    const rand = rng(7);
+    const rand = prng(7);
     const list = new ListValue();
     const model: string[] = [];
     const sizes = [0, 1, 50, 127, 128, 300, 16383, 16384, 9000];
@@ -217,7 +206,7 @@ describe('ListValue chunks', () => {
 
 describe('memory estimates', () => {
   it('track the bytes held through every kind of change', () => {
-    const rand = rng(11);
+    const rand = prng(11);
     const list = new ListValue();
     const hash = new HashValue();
     const set = new SetValue();

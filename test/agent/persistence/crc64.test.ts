@@ -1,5 +1,6 @@
 import { Crc64, crc64 } from '../../../agent/persistence/crc64';
-import { prng, randomBytesString } from './support/dataset';
+import { randomBytesString } from './support/dataset';
+import { prng } from '../../helpers/prng';
 
 /** Bit-at-a-time reference of the reflected Jones CRC-64, straight from the definition. */
 function referenceCrc64(data: Uint8Array): bigint {

@@ -1,6 +1,7 @@
 import { RdbError } from '../../../agent/persistence/errors';
 import { lzfCompress, lzfDecompress } from '../../../agent/persistence/lzf';
-import { prng, randomBytesString } from './support/dataset';
+import { randomBytesString } from './support/dataset';
+import { prng } from '../../helpers/prng';
 
 function roundTrip(input: Buffer): { compressed: number; output: Buffer | null } {
   const out = Buffer.alloc(Math.ceil(input.length * 1.04) + 64); // literal runs add 1 byte per 32

@@ -10,7 +10,8 @@ import { RdbError } from '../../../agent/persistence/errors';
 import { parseRdb } from '../../../agent/persistence/rdbReader';
 import type { RdbEvent } from '../../../agent/persistence/rdbReader';
 import { encodeRdb } from '../../../agent/persistence/rdbWriter';
-import { generateDataset, prng } from './support/dataset';
+import { generateDataset } from './support/dataset';
+import { prng } from '../../helpers/prng';
 import { parseInChunks } from './support/feed';
 import { legacyRdbFixture } from './support/rdbFixtures';
 

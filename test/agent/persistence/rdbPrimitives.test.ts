@@ -13,7 +13,8 @@ import {
 import { NEED_MORE, RdbInput } from '../../../agent/persistence/rdbInput';
 import { lengthSize, readLength, writeLength } from '../../../agent/persistence/rdbLength';
 import { readBlob, readString, writeString } from '../../../agent/persistence/rdbString';
-import { BOUNDARY_INTEGERS, INTEGER_LOOKALIKES, prng, randomBytesString } from './support/dataset';
+import { BOUNDARY_INTEGERS, INTEGER_LOOKALIKES, randomBytesString } from './support/dataset';
+import { prng } from '../../helpers/prng';
 
 function written(f: (out: ByteSink) => void): Buffer {
   const out = new ByteSink(16);

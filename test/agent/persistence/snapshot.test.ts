@@ -11,7 +11,8 @@ import type { RdbEntry } from '../../../agent/persistence/model';
 import { RdbSnapshotStream } from '../../../agent/persistence/rdbSnapshot';
 import { parseRdb } from '../../../agent/persistence/rdbReader';
 import { KeyspaceSnapshot, SnapshotRegistry, passOf } from '../../../agent/persistence/snapshot';
-import { canonical, prng } from './support/dataset';
+import { canonical } from './support/dataset';
+import { prng } from '../../helpers/prng';
 
 const NOW_MS = 1_800_000_000_000;
 const DB_COUNT = 4;

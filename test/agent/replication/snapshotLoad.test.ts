@@ -6,6 +6,7 @@
 import { encodeRdb, type RdbEntry } from '../../../agent/persistence';
 import { HashValue, ListValue, SetValue, ZSetValue } from '../../../agent/keyspace/values';
 import { SnapshotLoad, type SnapshotFraming } from '../../../agent/replication/snapshotLoad';
+import { prng } from '../../helpers/prng';
 
 const MARK = 'a'.repeat(20) + '0123456789abcdef0123';
 
@@ -29,17 +30,6 @@ const ENTRIES: RdbEntry[] = [
   },
   { db: 3, key: 'big', value: { type: 'string', value: 'y'.repeat(70_000) }, expireAtMs: null },
 ];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function feed(load: SnapshotLoad, pieces: Buffer[]): Buffer {
   const rest: Buffer[] = [];
@@ -88,7 +78,7 @@ describe('SnapshotLoad', () => {
       ).toBe(true);
       check(bytewise);
 
-      const rand = rng(5);
+      const rand = prng(5);
       for (let round = 0; round < 10; round++) {
         const pieces: Buffer[] = [];
         for (let at = 0; at < payload.length;) {

@@ -8,21 +8,11 @@ import { ReplicationBacklog } from '../../../agent/replication/backlog';
 import { BLOCK_BYTES, ByteBlocks } from '../../../agent/replication/byteBlocks';
 import { StreamDbTracker, encodeCommand } from '../../../agent/replication/streamEncoding';
 import { StreamProtocolError, StreamReader } from '../../../agent/replication/streamReader';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/prng';
 
 describe('ReplicationBacklog', () => {
   it('holds exactly the newest bytes of the stream under random appends, with Redis offsets', () => {
-    const rand = rng(7);
+    const rand = prng(7);
     const capacity = 1000;
     const backlog = new ReplicationBacklog(capacity, 500);
     let all = Buffer.alloc(0);
@@ -67,7 +57,7 @@ describe('ReplicationBacklog', () => {
 
 describe('ByteBlocks', () => {
   it('returns exactly the bytes appended, in order, and views taken earlier never change', () => {
-    const rand = rng(3);
+    const rand = prng(3);
     const blocks = new ByteBlocks();
     const all: Buffer[] = [];
     let snapshot: { views: Buffer[]; copy: Buffer } | undefined;
@@ -184,7 +174,7 @@ describe('StreamReader', () => {
         expect(single.sizes).toEqual(sizes);
         expect(single.forwarded.equals(bytes)).toBe(true);
       }
-      const rand = rng(n + 1);
+      const rand = prng(n + 1);
       for (let round = 0; round < 20; round++) {
         const split = readAll(splitRandomly(bytes, rand));
         expect(split.commands).toEqual(fixture);
@@ -220,7 +210,7 @@ describe('StreamReader', () => {
   });
 
   it('survives a bounded fuzz run: only commands or StreamProtocolError, sizes summing to the bytes read', () => {
-    const rand = rng(99);
+    const rand = prng(99);
     const alphabet = ['*', '$', '1', '2', '3', '\r', '\n', 'a', '-', '0'];
     for (let round = 0; round < 3000; round++) {
       let text = '';

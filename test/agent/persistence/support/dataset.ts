@@ -11,18 +11,7 @@
 import type Redis from 'ioredis';
 import type { RdbEntry, RdbValue } from '../../../../agent/persistence/model';
 import { formatDoubleText, parseDoubleText } from '../../../../agent/persistence/rdbDouble';
-
-/** Small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../helpers/prng';
 
 export function randomBytesString(rand: () => number, n: number): string {
   let s = '';

@@ -4,7 +4,7 @@
  */
 
 import { RdbParser, type RdbEvent, type RdbReaderOptions } from '../../../../agent/persistence/rdbReader';
-import { prng } from './dataset';
+import { prng } from '../../../helpers/prng';
 
 /** Feeds `image` in chunks whose sizes come from `nextSize`, draining events after every push. */
 export function parseInChunks(

@@ -7,6 +7,7 @@
 import type Redis from 'ioredis';
 import { startServer, type ServerKind, type StartOptions, type TestServer } from '../../../helpers/servers';
 import { waitFor } from '../../../helpers/waitFor';
+import { prng } from '../../../helpers/prng';
 
 /** Replication settings that keep tests fast: no batching delay, short timeouts, a small backlog. */
 export const FAST_REPLICATION_ARGS = [
@@ -104,24 +105,12 @@ export async function waitConverged(
   return last;
 }
 
-/** A small deterministic PRNG so a failing load can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `count` random writes over every data type, several databases, TTLs and the commands whose effects must be
  * propagated deterministically (SPOP, INCRBYFLOAT, EXPIRE relative, SET EX, LMOVE...). Pipelined in batches.
  */
 export async function mixedWrites(client: Redis, count: number, seed: number, prefix = 'k'): Promise<void> {
-  const rand = rng(seed);
+  const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const key = (kind: string) => `${prefix}:${kind}:${Math.floor(rand() * 40)}`;
   const val = () => (rand() < 0.1 ? 'v'.repeat(Math.floor(rand() * 300)) : `v${Math.floor(rand() * 1000)}`);
