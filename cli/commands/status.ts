@@ -34,10 +34,19 @@ export interface Poll {
   verdicts: NodeVerdict[];
 }
 
-/** Keeps one connection per node across polls; reconnects after a failure. */
-class Reader {
+/** How the reader dials a node's server port directly (injected by tests to make that fail). */
+export type DirectDial = typeof connectAgent;
+
+/**
+ * Reads nodes for status, keeping one connection per node across polls (reconnecting after a failure): directly
+ * when the server port is reachable, else, for SSH hosts, through the node's SSH tunnel.
+ */
+export class NodeReader {
   private readonly conns = new Map<string, { conn: AgentConnection; via: 'direct' | 'tunnel' }>();
-  constructor(private readonly session: Session) {}
+  constructor(
+    private readonly session: Session,
+    private readonly dialDirect: DirectDial = connectAgent,
+  ) {}
 
   private async open(node: NodeSpec): Promise<{ conn: AgentConnection; via: 'direct' | 'tunnel' }> {
     const have = this.conns.get(node.name);
@@ -46,7 +55,7 @@ class Reader {
     const password = this.session.secretsOf(node.name).requirepass;
     try {
       got = {
-        conn: await connectAgent({ host: node.address, port: node.server.port }, [password]),
+        conn: await this.dialDirect({ host: node.address, port: node.server.port }, [password]),
         via: 'direct',
       };
     } catch (e) {
@@ -85,7 +94,7 @@ class Reader {
 export async function pollOnce(
   nodes: NodeSpec[],
   scope: NodeSpec[],
-  reader: Reader,
+  reader: NodeReader,
   previous: Poll | undefined,
 ): Promise<Poll> {
   const infos = new Map<string, Info>();
@@ -126,7 +135,7 @@ function pollJson(p: Poll) {
 export async function runStatus(ctx: CommandContext): Promise<CommandOutcome> {
   const loaded = loadInventory(ctx);
   const session = openSession(ctx, loaded);
-  const reader = new Reader(session);
+  const reader = new NodeReader(session);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const show = (p: Poll, watching: boolean) => {
     if (ctx.options.prometheus) {

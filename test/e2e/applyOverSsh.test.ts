@@ -3,7 +3,8 @@
  * 127.0.0.83 for a misconfigured replica), each with its own /etc, /opt, /var and /run, pushing the real agent
  * bundle. Proves: a refused inventory touches no host; apply installs and verifies sync; a second apply and plan
  * see no changes and touch nothing; a replica killed and started the way the host boots resyncs from its
- * persisted config; a runtime-settable change needs no restart; a replica that cannot authenticate fails
+ * persisted config; a runtime-settable change needs no restart; status falls back to the SSH tunnel when the
+ * server port cannot be dialled directly; a replica that cannot authenticate fails
  * verification with a diagnosis; secrets stay out of output, command lines and file modes; destroy removes what
  * apply installed and keeps data unless --purge.
  *
@@ -15,6 +16,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type Redis from 'ioredis';
+import { NodeReader, type DirectDial } from '../../cli/commands/status';
+import { Session } from '../../cli/deploy/session';
+import { loadInventoryFile } from '../../cli/inventory/load';
+import { defaultSecretReader, resolveSecrets } from '../../cli/inventory/secrets';
+import { RedisUnavailable } from '../../cli/redis/connect';
 import { startSshHosts, type SshHost, type SshHosts } from '../helpers/sshHosts';
 import { waitFor } from '../helpers/waitFor';
 import { AGENT_BUNDLE, requireBundles, runCli, testClient } from './support/runCli';
@@ -239,6 +245,40 @@ test('a change the agent can take at runtime is applied without a restart', asyn
   expect(sh(lab.host('r'), 'stat -c %a /etc/orchestrate/r.conf').trim()).toBe('600');
   const p = await runCli(['plan', writeInventory({ maxmemory: '128mb' }), '--json', '--agent', agent], ENV);
   expect(p.json.plan.changedNodes).toBe(0);
+});
+
+test('status reads a node through its SSH tunnel when its server port cannot be dialled directly', async () => {
+  const env = { ...process.env, ...ENV };
+  const inventory = loadInventoryFile(writeInventory());
+  const session = new Session(inventory, resolveSecrets(inventory, defaultSecretReader(env)), {
+    acceptNewHostKeys: false,
+    env,
+  });
+  const dialled: string[] = [];
+  // As if a firewall stood between the operator and the server port: only SSH gets through.
+  const firewalled: DirectDial = async (ep) => {
+    dialled.push(`${ep.host}:${ep.port}`);
+    throw new RedisUnavailable(`${ep.host}:${ep.port}: connection refused`);
+  };
+  const reader = new NodeReader(session, firewalled);
+  try {
+    const master = await reader.read(session.node('m'));
+    const replica = await reader.read(session.node('r'));
+    expect(dialled).toEqual([`127.0.0.81:${port}`, `127.0.0.82:${port}`]);
+    expect([master.via, replica.via]).toEqual(['tunnel', 'tunnel']);
+    expect(master.info.role).toBe('master');
+    expect(replica.info).toMatchObject({
+      role: 'slave',
+      master_host: '127.0.0.81',
+      master_link_status: 'up',
+    });
+    // The connection is kept for the next poll: no second direct dial.
+    expect((await reader.read(session.node('m'))).via).toBe('tunnel');
+    expect(dialled).toHaveLength(2);
+  } finally {
+    await reader.close();
+    await session.close();
+  }
 });
 
 test('a replica that cannot authenticate fails verification with a per-replica diagnosis, exit 1', async () => {
