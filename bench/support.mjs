@@ -174,3 +174,26 @@ export async function timeAsync(fn) {
   const result = await fn();
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, result };
 }
+
+/**
+ * The load of runSetLoad in consecutive rounds of `roundRequests` until `finished()` is true after a round (at
+ * least one round), so that the load covers a background job (a BGSAVE, a full sync) however long it takes, and
+ * little beyond it. Resolves with the throughput over all rounds (requests / wall time), the worst p99 and max of
+ * the rounds, the wall time (ms) and the number of rounds. Undisturbed baselines should use the same rounds.
+ */
+export async function runSetLoadUntil(port, finished, roundRequests, options) {
+  let requests = 0;
+  let ms = 0;
+  let p99 = 0;
+  let max = 0;
+  let rounds = 0;
+  do {
+    const r = await runSetLoad(port, roundRequests, options);
+    requests += roundRequests;
+    ms += r.ms;
+    p99 = Math.max(p99, r.p99);
+    max = Math.max(max, r.max);
+    rounds++;
+  } while (!(await finished()));
+  return { rps: requests / (ms / 1000), p99, max, ms, rounds };
+}
