@@ -160,11 +160,17 @@ async function measure(kind) {
     const sync = await fullSync(master);
     await sync.replica.stop();
 
-    // 2. Throughput undisturbed, then with a full sync running inside the load. The load runs in rounds of
-    //    ROUND_SECONDS until the new replica's link is up, so it covers the whole sync and little else; the
-    //    undisturbed figure uses the same rounds for as long as the sync took.
+    // 2. Throughput undisturbed (no replica), then with a full sync running inside the load. The load runs in
+    //    rounds of ROUND_SECONDS: undisturbed for twice the unloaded sync time (at least 3 s), then until the new
+    //    replica's link is up, so that it covers the whole sync and little else.
     const calib = await runBenchmark(master.port, 200_000);
     const round = Math.round(calib.rps * ROUND_SECONDS);
+    const quietStart = Date.now();
+    const undisturbed = await runLoadUntil(
+      master.port,
+      () => Date.now() - quietStart >= Math.max(3000, 2 * sync.ms),
+      round,
+    );
     const replicaPort = await startServer(kind);
     let synced = false;
     const syncStart = process.hrtime.bigint();
@@ -180,19 +186,15 @@ async function measure(kind) {
     const loaded = await runLoadUntil(master.port, () => synced, round);
     await syncing;
     const syncUnderLoadMs = Number(process.hrtime.bigint() - syncStart) / 1e6;
-    // Undisturbed afterwards, with the replica attached and idle (propagation costs the same in both runs).
-    const quietStart = Date.now();
-    const undisturbed = await runLoadUntil(
-      master.port,
-      () => Date.now() - quietStart >= Math.max(3000, syncUnderLoadMs),
-      round,
-    );
 
     // 3. Lag idle and under load.
     const idle = await measureLag(master, replicaPort, LAG_SAMPLES);
-    const load = runBenchmark(master.port, Math.round(undisturbed.rps * 30));
+    // The load runs (in rounds) until the last lag sample is taken.
+    let lagDone = false;
+    const load = runLoadUntil(master.port, () => lagDone, round);
     await sleep(300);
     const busy = await measureLag(master, replicaPort, LAG_SAMPLES);
+    lagDone = true;
     await load;
     await replicaPort.stop();
     return {
