@@ -16,7 +16,14 @@ const common = {
   logLevel: 'warning',
 };
 
-await build({ ...common, entryPoints: ['agent/main.ts'], outfile: 'dist/orchestrate-agent.js' });
+// Line 2 of the agent bundle names its version, so that hosts can report it without starting Node
+// (the facts script in cli/plan/facts.ts reads it with sed).
+await build({
+  ...common,
+  banner: { js: `#!/usr/bin/env node\n// orchestrate-agent v=${version}` },
+  entryPoints: ['agent/main.ts'],
+  outfile: 'dist/orchestrate-agent.js',
+});
 // ssh2 ships optional native addons; keep the CLI's dependencies external (installed by npm).
 await build({
   ...common,

@@ -82,7 +82,10 @@ if [ -d /run/systemd/system ]; then echo "systemd=1"; fi
 if [ -d /etc/init.d ]; then echo "initd=1"; fi
 if [ -f "$agent" ]; then
   echo "agent_sha256=$(sha256sum "$agent" 2>/dev/null | cut -d' ' -f1)"
-  if [ -n "$node_path" ]; then echo "agent_version=$("$node_path" "$agent" --version 2>/dev/null | head -n 1)"; fi
+  # Line 2 of the bundle names its version (scripts/build.mjs); older bundles are asked.
+  marker=$(sed -n '2{s|^// orchestrate-agent v=|v=|p;q}' "$agent" 2>/dev/null)
+  if [ -n "$marker" ]; then echo "agent_version=$marker"
+  elif [ -n "$node_path" ]; then echo "agent_version=$("$node_path" "$agent" --version 2>/dev/null | head -n 1)"; fi
 fi
 emit() { if [ -f "$2" ]; then printf '%s=' "$1"; base64 < "$2" | tr -d '\\n'; echo; fi; }
 emit config "$config"
