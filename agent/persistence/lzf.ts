@@ -43,6 +43,7 @@ export function lzfDecompress(
   end: number,
   outLen: number,
   errorOffset = 0,
+  into?: Buffer,
 ): Buffer {
   if (outLen > (end - start) * LZF_MAX_EXPANSION) {
     throw new RdbError(
@@ -51,7 +52,7 @@ export function lzfDecompress(
       errorOffset,
     );
   }
-  const out = Buffer.allocUnsafe(outLen);
+  const out = into !== undefined && into.length >= outLen ? into : Buffer.allocUnsafe(outLen);
   let ip = start;
   let op = 0;
   while (ip < end) {

@@ -34,10 +34,10 @@ export function readString(input: RdbInput, what: string): string {
     input.requireUnit(header, what);
     const start = input.pos;
     input.pos = start + header;
-    return input.buf.toString('latin1', start, start + header);
+    return input.buf.latin1Slice(start, start + header);
   }
   const encoding = ENCODED_STRING - header;
-  if (encoding === RDB_ENC_LZF) return readLzf(input, what).toString('latin1');
+  if (encoding === RDB_ENC_LZF) return readLzfString(input, what);
   return String(readEncodedInt(input, encoding, what));
 }
 
@@ -80,6 +80,23 @@ function readEncodedInt(input: RdbInput, encoding: number, what: string): number
 }
 
 function readLzf(input: RdbInput, what: string): Buffer {
+  const { plain } = readLzfInto(input, what, undefined);
+  return plain;
+}
+
+/** An LZF string decompressed into a reused buffer: only the JS string made from it survives. */
+function readLzfString(input: RdbInput, what: string): string {
+  const { plain, plainLen } = readLzfInto(input, what, scratchPlain);
+  if (plain !== scratchPlain && plain.length <= SCRATCH_KEEP_BYTES) scratchPlain = plain;
+  return plain.latin1Slice(0, plainLen);
+}
+
+/** Decompresses the LZF string at the input into `into` when it is big enough, else into a new buffer. */
+function readLzfInto(
+  input: RdbInput,
+  what: string,
+  into: Buffer | undefined,
+): { plain: Buffer; plainLen: number } {
   const compressedLen = readLength(input, `${what} (LZF compressed length)`);
   const plainLen = readLength(input, `${what} (LZF length)`);
   if (plainLen > input.maxUnitBytes) {
@@ -91,12 +108,14 @@ function readLzf(input: RdbInput, what: string): Buffer {
   }
   input.requireUnit(compressedLen, what);
   const start = input.pos;
-  const out = lzfDecompress(input.buf, start, start + compressedLen, plainLen, input.offset);
+  const target = into === undefined ? undefined : scratch(into, plainLen);
+  const plain = lzfDecompress(input.buf, start, start + compressedLen, plainLen, input.offset, target);
   input.pos = start + compressedLen;
-  return out;
+  return { plain, plainLen };
 }
 
 let scratchIn: Buffer = Buffer.allocUnsafe(4096);
+let scratchPlain: Buffer = Buffer.allocUnsafe(4096);
 let scratchOut: Buffer = Buffer.allocUnsafe(4096);
 
 function scratch(current: Buffer, n: number): Buffer {
