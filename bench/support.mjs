@@ -119,7 +119,7 @@ export function runSetLoad(port, requests, { valueBytes, core }) {
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
     const t0 = process.hrtime.bigint();
-    child.on('exit', () => {
+    child.on('close', () => {
       const line = out
         .trim()
         .split('\n')

@@ -288,7 +288,7 @@ function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number 
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out });
     });

@@ -133,7 +133,7 @@ describe('daemonize, pidfile and logfile', () => {
       });
       let err = '';
       child.stderr.on('data', (d) => (err += d));
-      child.on('exit', (code) => resolve({ code, err }));
+      child.on('close', (code) => resolve({ code, err }));
     });
     expect(res.code).toBe(1);
     expect(res.err).toContain("argument couldn't be parsed into an integer");
@@ -218,7 +218,7 @@ describe('protected mode', () => {
       child.stderr.on('data', (d) => (text += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       child.on('error', reject);
-      child.on('exit', () => {
+      child.on('close', () => {
         clearTimeout(timer);
         resolve(text);
       });

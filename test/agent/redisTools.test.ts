@@ -29,7 +29,8 @@ function run(
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out });
     });
