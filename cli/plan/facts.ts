@@ -10,7 +10,7 @@
 import { OperationFailure, messageOf } from '../errors';
 import type { NodeSpec } from '../inventory/model';
 import type { NodeSecrets } from '../inventory/secrets';
-import { connectAgent, RedisAuthError } from '../redis/connect';
+import { connectAgent, RedisAuthError, type AgentConnection } from '../redis/connect';
 import type { Info } from '../redis/info';
 import type { Transport } from '../transport/transport';
 import { nodeLayout, parseConfig, type Directive } from './agentConfig';
@@ -209,6 +209,35 @@ export function parseAgentVersion(line: string | undefined): string | undefined 
   return m ? m[1] : line.trim() || undefined;
 }
 
+/**
+ * The LIVE_CHECKED_DIRECTIVES as the agent reports them now: one CONFIG GET with every name (Redis 7 form, one
+ * round trip through the tunnel), else one per name (servers that take a single pattern).
+ */
+async function readRuntimeConfig(conn: AgentConnection): Promise<Record<string, string>> {
+  const runtimeConfig: Record<string, string> = {};
+  const keep = (reply: unknown): void => {
+    const flat = reply as string[];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if ((LIVE_CHECKED_DIRECTIVES as readonly string[]).includes(flat[i]))
+        runtimeConfig[flat[i]] = flat[i + 1];
+    }
+  };
+  try {
+    keep(await conn.redis.config('GET', ...LIVE_CHECKED_DIRECTIVES));
+    return runtimeConfig;
+  } catch {
+    // A server that takes one pattern per CONFIG GET.
+  }
+  for (const name of LIVE_CHECKED_DIRECTIVES) {
+    try {
+      keep(await conn.redis.config('GET', name));
+    } catch {
+      // An agent without that parameter: nothing to compare.
+    }
+  }
+  return runtimeConfig;
+}
+
 export async function gatherLiveFacts(
   transport: Transport,
   node: NodeSpec,
@@ -226,15 +255,7 @@ export async function gatherLiveFacts(
     const conn = await connectAgent({ host: fwd.host, port: fwd.port }, [secrets.requirepass, diskPassword]);
     try {
       const info = await conn.info();
-      const runtimeConfig: Record<string, string> = {};
-      for (const name of LIVE_CHECKED_DIRECTIVES) {
-        try {
-          const pair = (await conn.redis.config('GET', name)) as string[];
-          if (pair.length >= 2) runtimeConfig[name] = pair[1];
-        } catch {
-          // An agent without that parameter: nothing to compare.
-        }
-      }
+      const runtimeConfig = await readRuntimeConfig(conn);
       return {
         reachable: true,
         info,
