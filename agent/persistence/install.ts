@@ -6,12 +6,12 @@
  * before it loads. It resolves once the data is in; a file that cannot be loaded rejects with an AgentError
  * (main.ts exits 1).
  */
-import { commandLoadPacing } from './snapshotPacing';
 import { onFlushAll } from '../commands/keys';
 import type { Server } from '../server/server';
 import { persistenceCommands } from './commands';
 import { Persistence, snapshotRegistryOf } from './persistence';
 import { RdbSnapshotStream } from './rdbSnapshot';
+import { commandLoadPacing } from './snapshotPacing';
 
 const installed = new WeakMap<Server, Persistence>();
 

@@ -17,7 +17,6 @@
  *   file when it exists. The server listens meanwhile and answers -LOADING; a file that cannot be loaded stops
  *   startup (exit 1) with its name and the byte offset, and is never modified.
  */
-import { commandLoadPacing } from './snapshotPacing';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,6 +41,7 @@ import { RdbSnapshotStream, type StreamOptions } from './rdbSnapshot';
 import type { RdbWriterOptions } from './rdbWriter';
 import { redisAuxFields } from './rdbWriter';
 import { SnapshotRegistry, DEFAULT_KEYS_PER_PASS } from './snapshot';
+import { commandLoadPacing } from './snapshotPacing';
 
 /** Seconds to wait after a failed BGSAVE before a save point triggers another (CONFIG_BGSAVE_RETRY_DELAY). */
 export const BGSAVE_RETRY_DELAY_SEC = 5;

@@ -54,7 +54,7 @@ export function readBlob(input: RdbInput, what: string): Buffer {
     return input.buf.subarray(start, start + header);
   }
   const encoding = ENCODED_STRING - header;
-  if (encoding === RDB_ENC_LZF) return readLzf(input, what);
+  if (encoding === RDB_ENC_LZF) return readLzf(input, what).plain;
   return Buffer.from(String(readEncodedInt(input, encoding, what)), 'latin1');
 }
 
@@ -79,24 +79,18 @@ function readEncodedInt(input: RdbInput, encoding: number, what: string): number
   throw new RdbError('RDB_CORRUPT', `${what}: unknown string encoding ${encoding}`, input.offset - 1);
 }
 
-function readLzf(input: RdbInput, what: string): Buffer {
-  const { plain } = readLzfInto(input, what, undefined);
-  return plain;
-}
-
 /** An LZF string decompressed into a reused buffer: only the JS string made from it survives. */
 function readLzfString(input: RdbInput, what: string): string {
-  const { plain, plainLen } = readLzfInto(input, what, scratchPlain);
+  const { plain, plainLen } = readLzf(input, what, scratchPlain);
   if (plain !== scratchPlain && plain.length <= SCRATCH_KEEP_BYTES) scratchPlain = plain;
   return plain.latin1Slice(0, plainLen);
 }
 
-/** Decompresses the LZF string at the input into `into` when it is big enough, else into a new buffer. */
-function readLzfInto(
-  input: RdbInput,
-  what: string,
-  into: Buffer | undefined,
-): { plain: Buffer; plainLen: number } {
+/**
+ * Decompresses the LZF string at the input into `into` (grown when too small), or without `into` into a new buffer
+ * of exactly its length.
+ */
+function readLzf(input: RdbInput, what: string, into?: Buffer): { plain: Buffer; plainLen: number } {
   const compressedLen = readLength(input, `${what} (LZF compressed length)`);
   const plainLen = readLength(input, `${what} (LZF length)`);
   if (plainLen > input.maxUnitBytes) {

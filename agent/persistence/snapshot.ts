@@ -303,7 +303,7 @@ export class KeyspaceSnapshot {
     // for..of over the live iterator: leaving the loop does not close a Map iterator, so the pass resumes here.
     for (const [key, value] of cut.iter!) {
       const hash = keyHash(key);
-      if ((passes === 1 || hash % passes === pass) && (marks === null || !marks.has(key))) {
+      if (hash % passes === pass && (marks === null || !marks.has(key))) {
         const index = entries.length >> 1;
         entries.push(key, value);
         // Keep the table at most half full.
@@ -336,11 +336,11 @@ export class KeyspaceSnapshot {
   private writeCollected(cut: DbCut, shouldStop: () => boolean, checkEvery: number): boolean {
     const entries = cut.entries!;
     const count = entries.length >> 1;
+    const marks = cut.marks[cut.pass];
     let sinceCheck = 0;
     while (cut.cursor < count) {
       const i = cut.cursor++;
       const key = entries[i * 2] as string;
-      const marks = cut.marks[cut.pass];
       if (marks === null || !marks.has(key)) {
         this.sink(this.entry(cut, key, entries[i * 2 + 1] as Value), false);
         this.stats.keysWritten++;
@@ -398,7 +398,7 @@ export class KeyspaceSnapshot {
     const cut = this.byDict.get(db.dict);
     if (cut === undefined) return;
     const hash = keyHash(key);
-    const pass = cut.passes === 1 ? 0 : hash % cut.passes;
+    const pass = hash % cut.passes;
     if (pass < cut.pass) return;
     let marks = cut.marks[pass];
     if (marks !== null && marks.has(key)) return;
