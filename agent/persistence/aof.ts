@@ -395,19 +395,16 @@ export class Aof {
     const target = path.join(this.dirPath, job.base.name);
     const fsyncEvery = this.server.config.getBool('aof-rewrite-incremental-fsync') ? REWRITE_FSYNC_BYTES : 0;
     job.writer = await AtomicFileWriter.create(target, fsyncEvery, 'rewriteaof');
-    const complete = await pumpToFile(
+    await pumpToFile(
       job.stream,
       job.writer,
       () => job.aborted,
       () => this.updateCow(job),
     );
-    if (!complete || job.aborted) return;
-    await job.writer.commit();
   }
 
   private updateCow(job: RewriteJob): void {
-    const extra = job.stream.stats.peakExtraBytes + job.stream.bufferedBytes;
-    if (extra > this.lastCowBytes) this.lastCowBytes = extra;
+    this.lastCowBytes = Math.max(this.lastCowBytes, job.stream.cowBytes);
   }
 
   private rewriteDone(job: RewriteJob): void {
@@ -512,7 +509,7 @@ export class Aof {
   /** Extra memory of the running rewrite's snapshot. */
   get currentCowBytes(): number {
     const job = this.rewrite;
-    return job === null ? 0 : job.stream.stats.extraBytes + job.stream.bufferedBytes;
+    return job === null ? 0 : job.stream.extraBytes;
   }
 
   // ------------------------------------------------------------------ files

@@ -237,19 +237,16 @@ export class Persistence implements PersistenceContext {
   private async runBgsave(job: BgsaveJob): Promise<void> {
     const fsyncEvery = this.server.config.getBool('rdb-save-incremental-fsync') ? RDB_AUTOSYNC_BYTES : 0;
     job.writer = await AtomicFileWriter.create(this.dumpPath, fsyncEvery);
-    const complete = await pumpToFile(
+    await pumpToFile(
       job.stream,
       job.writer,
       () => job.aborted,
       () => this.noteCow(job),
     );
-    if (!complete || job.aborted) return;
-    await job.writer.commit();
   }
 
   private noteCow(job: BgsaveJob): void {
-    const extra = job.stream.stats.peakExtraBytes + job.stream.bufferedBytes;
-    if (extra > job.peakCow) job.peakCow = extra;
+    job.peakCow = Math.max(job.peakCow, job.stream.cowBytes);
   }
 
   private bgsaveDone(job: BgsaveJob, err: unknown): void {
@@ -533,7 +530,7 @@ export class Persistence implements PersistenceContext {
     const server = this.server;
     const aof = this.aof;
     const job = this.bgsave;
-    const cow = job !== null ? job.stream.stats.extraBytes + job.stream.bufferedBytes : aof.currentCowBytes;
+    const cow = job !== null ? job.stream.extraBytes : aof.currentCowBytes;
     const stats = job?.stream.stats ?? aof.rewrite?.stream.stats;
     const processed = stats?.keysWritten ?? 0;
     const total = stats?.keysTotal ?? 0;

@@ -240,11 +240,11 @@ export class AtomicFileWriter {
 const PUMP_BATCH_BYTES = 1024 * 1024;
 
 /**
- * Copies a snapshot stream into a file: gathers PUMP_BATCH_BYTES of chunks, hands them to one writev and goes on
- * pulling while it completes (at most one write in flight, so at most two batches held). The stream slices and
- * paces its own walk, yielding to clients between slices; the pump adds no waits of its own beyond a write that
- * is still running when the next batch is ready.
- * Returns false when `aborted()` turned true.
+ * Copies a snapshot stream into a file and commits it: gathers PUMP_BATCH_BYTES of chunks, hands them to one
+ * writev and goes on pulling while it completes (at most one write in flight, so at most two batches held). The
+ * stream slices and paces its own walk, yielding to clients between slices; the pump adds no waits of its own
+ * beyond a write that is still running when the next batch is ready.
+ * Returns false, without committing, when `aborted()` turned true (the caller discards the writer).
  */
 export async function pumpToFile(
   stream: AsyncIterator<Buffer, void, undefined>,
@@ -265,24 +265,20 @@ export async function pumpToFile(
         bytes += r.value.length;
         if (bytes < PUMP_BATCH_BYTES) continue;
       }
-      if (inFlight !== null) await inFlight;
-      inFlight = null;
-      if (batch.length > 0) {
-        inFlight = writer.writeAll(batch).then(afterWrite);
-        batch = [];
-        bytes = 0;
-      }
-      if (r.done) {
-        const last = inFlight;
-        inFlight = null;
-        await last;
-        return true;
-      }
+      await inFlight;
+      inFlight = batch.length > 0 ? writer.writeAll(batch).then(afterWrite) : null;
+      batch = [];
+      bytes = 0;
+      if (r.done) break;
     }
+    await inFlight;
   } finally {
     // An abort or a failed pull must not leave a write running against a file that is about to be discarded.
-    if (inFlight !== null) await inFlight.catch(() => undefined);
+    await inFlight?.catch(() => undefined);
   }
+  if (aborted()) return false;
+  await writer.commit();
+  return true;
 }
 
 // ------------------------------------------------------------------ loading

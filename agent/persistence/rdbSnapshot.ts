@@ -119,6 +119,16 @@ export class SnapshotChunkStream implements AsyncIterator<Buffer, void, undefine
     return n;
   }
 
+  /** Extra memory held now: the snapshot's marks and pass tables plus the bytes produced but not pulled. */
+  get extraBytes(): number {
+    return this.snapshot.stats.extraBytes + this.bufferedBytes;
+  }
+
+  /** The snapshot's peak marks and pass tables plus the bytes not pulled now: what INFO reports as its COW size. */
+  get cowBytes(): number {
+    return this.snapshot.stats.peakExtraBytes + this.bufferedBytes;
+  }
+
   get finished(): boolean {
     return this.footerWritten && this.ready.length === 0 && this.encoder.pendingBytes === 0;
   }
