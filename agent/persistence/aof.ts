@@ -50,6 +50,8 @@ import { AofCommandEncoder, AofCommandReader, AofReadError, AofRewriteEncoder } 
 import { AofManifest, AofManifestError, type AofFileInfo } from './aofManifest';
 import {
   AtomicFileWriter,
+  LOAD_SLICE_MS,
+  fileChunks,
   installLoadedDatabases,
   loadRdbFile,
   pumpToFile,
@@ -62,10 +64,6 @@ import { dataDir, type PersistenceContext } from './context';
 
 export type AofState = 'off' | 'on' | 'wait-rewrite';
 
-/** Bytes of the AOF read per call while loading. */
-const LOAD_READ_BYTES = 1024 * 1024;
-/** How long a loading slice may run before yielding. */
-const LOAD_SLICE_MS = 20;
 /** everysec: how long an fsync may be in flight before a new write waits no more (Redis: 2 s). */
 const FSYNC_EVERY_MS = 1000;
 /** After this many consecutive rewrite failures, automatic retries are delayed (Redis's aofRewriteLimited). */
@@ -720,7 +718,7 @@ class AofLoader {
       await handle.close();
     }
     let reader: AofCommandReader;
-    let position = 0;
+    /** The bytes after the RDB preamble, which loadRdbFile read already; null for a file of commands only. */
     let tail: Buffer | null = null;
     if (head.latin1Slice(0, 5) === 'REDIS') {
       let loaded;
@@ -746,7 +744,6 @@ class AofLoader {
       install(loaded.dbs);
       reader = new AofCommandReader(loaded.bytes);
       tail = loaded.tail;
-      position = -1;
     } else {
       reader = new AofCommandReader(0);
     }
@@ -784,32 +781,22 @@ class AofLoader {
         } catch (err) {
           fail(err);
         }
-      }
-      if (position >= 0) {
-        const h = await openAsync(file, 'r');
-        try {
-          let deadline = performance.now() + LOAD_SLICE_MS;
-          for (;;) {
-            const buf = Buffer.allocUnsafe(LOAD_READ_BYTES);
-            const { bytesRead } = await h.read(buf, 0, buf.length, position);
-            if (bytesRead === 0) break;
-            position += bytesRead;
-            reader.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
-            try {
-              run();
-            } catch (err) {
-              fail(err);
-            }
-            progress(reader.validUpTo);
-            if (performance.now() >= deadline) {
-              server.applyingMasterStream = saved;
-              await new Promise<void>((resolve) => setImmediate(resolve));
-              server.applyingMasterStream = true;
-              deadline = performance.now() + LOAD_SLICE_MS;
-            }
+      } else {
+        let deadline = performance.now() + LOAD_SLICE_MS;
+        for await (const chunk of fileChunks(file)) {
+          reader.push(chunk);
+          try {
+            run();
+          } catch (err) {
+            fail(err);
           }
-        } finally {
-          await h.close();
+          progress(reader.validUpTo);
+          if (performance.now() >= deadline) {
+            server.applyingMasterStream = saved;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            server.applyingMasterStream = true;
+            deadline = performance.now() + LOAD_SLICE_MS;
+          }
         }
       }
       reader.end();

@@ -32,11 +32,11 @@ import { RdbParser } from './rdbReader';
 import { RdbEncoder, type RdbWriterOptions } from './rdbWriter';
 
 /** Bytes read from the file per read call while loading. */
-export const LOAD_READ_BYTES = 1024 * 1024;
+const LOAD_READ_BYTES = 1024 * 1024;
 /** Bytes the synchronous writer accumulates before a write(2). */
 const SYNC_WRITE_BYTES = 1024 * 1024;
 /** How long a loading slice may run before it yields to the event loop (clients get -LOADING meanwhile). */
-const LOAD_SLICE_MS = 20;
+export const LOAD_SLICE_MS = 20;
 
 /** A dump that cannot be loaded: the environment's problem, reported with the file and the offset. */
 export class RdbLoadError extends Error {
@@ -451,6 +451,23 @@ export class RdbLoader {
   }
 }
 
+/** The bytes of `file` in reads of LOAD_READ_BYTES; the file is closed however the loop that reads them ends. */
+export async function* fileChunks(file: string): AsyncGenerator<Buffer, void, undefined> {
+  let position = 0;
+  const handle = await openAsync(file, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(LOAD_READ_BYTES);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Loads a whole RDB file asynchronously in slices (the event loop keeps running: clients get -LOADING). `file` must
  * exist. Trailing bytes after the RDB data are refused unless `allowTail` (an AOF with an RDB preamble), in which
@@ -462,49 +479,38 @@ export async function loadRdbFile(
   allowTail = false,
 ): Promise<LoadResult & { tail: Buffer }> {
   const loader = new RdbLoader({ ...options, source: options.source ?? file });
-  const handle = await openAsync(file, 'r');
-  let position = 0;
   let tail: Buffer[] = [];
-  try {
-    let deadline = performance.now() + LOAD_SLICE_MS;
+  let deadline = performance.now() + LOAD_SLICE_MS;
+  for await (const chunk of fileChunks(file)) {
+    if (loader.finished) {
+      tail.push(chunk);
+      continue;
+    }
+    loader.push(chunk);
     for (;;) {
-      const buf = Buffer.allocUnsafe(LOAD_READ_BYTES);
-      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
-      if (loader.finished) {
-        tail.push(chunk);
+      const delayUs = options.keyDelayUs?.() ?? 0;
+      if (delayUs > 0) {
+        const before = loader.keysLoaded + loader.keysExpired;
+        const keys = Math.max(1, Math.floor(1000 / delayUs));
+        const done = loader.drain(() => loader.keysLoaded + loader.keysExpired - before >= keys, 1);
+        if (done) break;
+        if (loader.keysLoaded + loader.keysExpired - before < keys) break; // needs more input
+        await sleepMs(Math.max(1, Math.round((keys * delayUs) / 1000)));
         continue;
       }
-      loader.push(chunk);
-      for (;;) {
-        const delayUs = options.keyDelayUs?.() ?? 0;
-        if (delayUs > 0) {
-          const before = loader.keysLoaded + loader.keysExpired;
-          const keys = Math.max(1, Math.floor(1000 / delayUs));
-          const done = loader.drain(() => loader.keysLoaded + loader.keysExpired - before >= keys, 1);
-          if (done) break;
-          if (loader.keysLoaded + loader.keysExpired - before < keys) break; // needs more input
-          await sleepMs(Math.max(1, Math.round((keys * delayUs) / 1000)));
-          continue;
-        }
-        const done = loader.drain(() => performance.now() >= deadline);
-        if (done || performance.now() < deadline) break;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        deadline = performance.now() + LOAD_SLICE_MS;
-      }
-      if (performance.now() >= deadline) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        deadline = performance.now() + LOAD_SLICE_MS;
-      }
+      const done = loader.drain(() => performance.now() >= deadline);
+      if (done || performance.now() < deadline) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      deadline = performance.now() + LOAD_SLICE_MS;
     }
-    if (!loader.finished) {
-      loader.end();
-      loader.drain();
+    if (performance.now() >= deadline) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      deadline = performance.now() + LOAD_SLICE_MS;
     }
-  } finally {
-    await handle.close();
+  }
+  if (!loader.finished) {
+    loader.end();
+    loader.drain();
   }
   const rest = loader.takeRemaining();
   if (rest.length > 0) tail = [rest, ...tail];
