@@ -20,7 +20,7 @@ import {
   type NodeVerdict,
 } from '../health/verdict';
 import type { NodeSpec } from '../inventory/model';
-import { connectAgent, RedisUnavailable, type AgentConnection } from '../redis/connect';
+import { configGet, connectAgent, RedisUnavailable, type AgentConnection } from '../redis/connect';
 import { parseInfo, type Info } from '../redis/info';
 import { writeLine } from '../ui/io';
 import { loadInventory, openSession, type CommandContext, type CommandOutcome } from './context';
@@ -72,11 +72,7 @@ export class NodeReader {
     const { conn, via } = await this.open(node);
     try {
       const info = parseInfo(String(await conn.redis.info()));
-      const config: Record<string, string> = {};
-      for (const name of ['save', 'appendonly']) {
-        const r = (await conn.redis.config('GET', name)) as string[];
-        if (r.length >= 2) config[name] = r[1];
-      }
+      const config = await configGet(conn, ['save', 'appendonly']);
       return { info, config, via };
     } catch (e) {
       this.conns.delete(node.name);

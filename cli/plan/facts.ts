@@ -10,7 +10,7 @@
 import { OperationFailure, messageOf } from '../errors';
 import type { NodeSpec } from '../inventory/model';
 import type { NodeSecrets } from '../inventory/secrets';
-import { connectAgent, RedisAuthError, type AgentConnection } from '../redis/connect';
+import { configGet, connectAgent, RedisAuthError, type AgentConnection } from '../redis/connect';
 import type { Info } from '../redis/info';
 import type { Transport } from '../transport/transport';
 import { nodeLayout, parseConfig, type Directive } from './agentConfig';
@@ -214,23 +214,15 @@ export function parseAgentVersion(line: string | undefined): string | undefined 
  * round trip through the tunnel), else one per name (servers that take a single pattern).
  */
 async function readRuntimeConfig(conn: AgentConnection): Promise<Record<string, string>> {
-  const runtimeConfig: Record<string, string> = {};
-  const keep = (reply: unknown): void => {
-    const flat = reply as string[];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      if ((LIVE_CHECKED_DIRECTIVES as readonly string[]).includes(flat[i]))
-        runtimeConfig[flat[i]] = flat[i + 1];
-    }
-  };
   try {
-    keep(await conn.redis.config('GET', ...LIVE_CHECKED_DIRECTIVES));
-    return runtimeConfig;
+    return await configGet(conn, LIVE_CHECKED_DIRECTIVES);
   } catch {
     // A server that takes one pattern per CONFIG GET.
   }
+  const runtimeConfig: Record<string, string> = {};
   for (const name of LIVE_CHECKED_DIRECTIVES) {
     try {
-      keep(await conn.redis.config('GET', name));
+      Object.assign(runtimeConfig, await configGet(conn, [name]));
     } catch {
       // An agent without that parameter: nothing to compare.
     }

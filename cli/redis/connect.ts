@@ -113,3 +113,14 @@ export async function connectAgent(
     close,
   };
 }
+
+/** CONFIG GET of several parameters in one round trip (Redis 7's form), as name -> value for those it knows. */
+export async function configGet(
+  conn: AgentConnection,
+  names: readonly string[],
+): Promise<Record<string, string>> {
+  const flat = (await conn.redis.config('GET', ...names)) as string[];
+  const values: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) if (names.includes(flat[i])) values[flat[i]] = flat[i + 1];
+  return values;
+}
