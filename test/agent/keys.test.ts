@@ -261,16 +261,8 @@ describe('SCAN', () => {
 
   it('filters by MATCH and TYPE, and rejects bad cursors and options like Redis', async () => {
     await t.same('MSET a1 1 a2 2 b1 3', 'RPUSH la x', 'HSET ha f v');
-    const full = async (extra: string[]): Promise<string[]> => {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const r = (await t.a.send(['SCAN', cursor, ...extra])).value as [string, string[]];
-        cursor = r[0];
-        keys.push(...r[1]);
-      } while (cursor !== '0');
-      return keys.sort();
-    };
+    const full = async (extra: string[]): Promise<string[]> =>
+      (await t.a.scanAll((cursor) => ['SCAN', cursor, ...extra])).sort();
     expect(await full(['MATCH', 'a*'])).toEqual(['a1', 'a2']);
     expect(await full(['TYPE', 'list'])).toEqual(['la']);
     expect(await full(['TYPE', 'STRING', 'COUNT', '1'])).toEqual(['a1', 'a2', 'b1']);

@@ -144,13 +144,7 @@ describe('set commands match Redis', () => {
     const args = ['SADD', 'big'];
     for (let i = 0; i < 300; i++) args.push(`m${i}`);
     await t.a.send(args);
-    const seen = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, items] = (await t.a.call('SSCAN', 'big', cursor)).value as [string, string[]];
-      items.forEach((m) => seen.add(m));
-      cursor = next;
-    } while (cursor !== '0');
+    const seen = new Set(await t.a.scanAll((cursor) => ['SSCAN', 'big', cursor]));
     expect(seen.size).toBe(300);
   });
 });

@@ -121,6 +121,21 @@ export class RespConnection {
     return p;
   }
 
+  /**
+   * A whole SCAN-family iteration: sends `command(cursor)` from cursor 0 until the server returns 0, and resolves
+   * with every item of every reply, in order (field/value or member/score pairs stay flat).
+   */
+  async scanAll(command: (cursor: string) => string[]): Promise<string[]> {
+    const items: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, page] = (await this.send(command(cursor))).value as [string, string[]];
+      items.push(...page);
+      cursor = next;
+    } while (cursor !== '0');
+    return items;
+  }
+
   /** Resolves with the next reply that arrives without a request (pub/sub messages). */
   readPush(): Promise<RespValue> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
