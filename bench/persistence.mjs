@@ -257,8 +257,8 @@ async function bgsave(server) {
 
 /** The SET load of this benchmark, redis-benchmark on core 1. */
 const runBenchmark = (port, requests) => runSetLoad(port, requests, { valueBytes: VALUE_BYTES, core: 1 });
-const runLoadUntil = (port, finished, round) =>
-  runSetLoadUntil(port, finished, round, { valueBytes: VALUE_BYTES, core: 1 });
+const runLoadUntil = (port, finished, round, maxMs) =>
+  runSetLoadUntil(port, finished, round, { valueBytes: VALUE_BYTES, core: 1 }, maxMs);
 /** Length of one round of the SET load (see runSetLoadUntil). */
 const ROUND_SECONDS = 0.3;
 
@@ -288,13 +288,11 @@ async function measure(kind) {
     // rest of its last round), "undisturbed" the same number of seconds without a snapshot.
     const calib = await runBenchmark(server.port, 300_000);
     const round = Math.round(calib.rps * ROUND_SECONDS);
-    const undisturbedFor = async (seconds) => {
-      const started = Date.now();
-      return peakRss(
+    const undisturbedFor = (seconds) =>
+      peakRss(
         server.pid,
-        runLoadUntil(server.port, () => Date.now() - started >= seconds * 1000, round),
+        runLoadUntil(server.port, () => false, round, seconds * 1000),
       );
-    };
     const quietSeconds = Math.max(3, (median(bgsaves) / 1000) * 3);
     const quiet = await undisturbedFor(quietSeconds);
     let saveDone = false;

@@ -123,8 +123,8 @@ async function fullSync(master) {
 
 /** The SET load of this benchmark (redis-benchmark unpinned). */
 const runBenchmark = (port, requests) => runSetLoad(port, requests, { valueBytes: VALUE_BYTES });
-const runLoadUntil = (port, finished, round) =>
-  runSetLoadUntil(port, finished, round, { valueBytes: VALUE_BYTES });
+const runLoadUntil = (port, finished, round, maxMs) =>
+  runSetLoadUntil(port, finished, round, { valueBytes: VALUE_BYTES }, maxMs);
 /** Length of one round of the SET load (see runSetLoadUntil). */
 const ROUND_SECONDS = 0.3;
 /** The load during a full sync stops after this many times the unloaded sync time, synced or not. */
@@ -169,12 +169,7 @@ async function measure(kind) {
     //    replica's link is up, so that it covers the whole sync and little else.
     const calib = await runBenchmark(master.port, 200_000);
     const round = Math.round(calib.rps * ROUND_SECONDS);
-    const quietStart = Date.now();
-    const undisturbed = await runLoadUntil(
-      master.port,
-      () => Date.now() - quietStart >= Math.max(3000, 2 * sync.ms),
-      round,
-    );
+    const undisturbed = await runLoadUntil(master.port, () => false, round, Math.max(3000, 2 * sync.ms));
     const replicaPort = await startServer(kind);
     let synced = false;
     const syncStart = process.hrtime.bigint();
@@ -190,8 +185,7 @@ async function measure(kind) {
     // Capped: under a sustained load on this machine a replica may never finish (its output buffer on the master
     // overflows and the sync starts over); then "during" covers the cap, and the sync ends after the load.
     const capMs = Math.max(3000, SYNC_LOAD_MAX_FACTOR * sync.ms);
-    const loadStart = Date.now();
-    const loaded = await runLoadUntil(master.port, () => synced || Date.now() - loadStart >= capMs, round);
+    const loaded = await runLoadUntil(master.port, () => synced, round, capMs);
     const syncedWithinLoad = synced;
     await syncing;
     const fullSyncs = Number((await info(master.client, 'stats')).sync_full);
@@ -202,12 +196,7 @@ async function measure(kind) {
     // The load runs (in rounds) until the last lag sample is taken, for LAG_LOAD_MAX_MS at most: a replica that
     // cannot keep up with the load on this machine (Redis's too) must be able to catch up and answer.
     let lagDone = false;
-    const lagLoadStart = Date.now();
-    const load = runLoadUntil(
-      master.port,
-      () => lagDone || Date.now() - lagLoadStart > LAG_LOAD_MAX_MS,
-      round,
-    );
+    const load = runLoadUntil(master.port, () => lagDone, round, LAG_LOAD_MAX_MS);
     await sleep(300);
     const busy = await measureLag(master, replicaPort, LAG_SAMPLES);
     lagDone = true;

@@ -176,12 +176,13 @@ export async function timeAsync(fn) {
 }
 
 /**
- * The load of runSetLoad in consecutive rounds of `roundRequests` until `finished()` is true after a round (at
- * least one round), so that the load covers a background job (a BGSAVE, a full sync) however long it takes, and
- * little beyond it. Resolves with the throughput over all rounds (requests / wall time), the worst p99 and max of
- * the rounds, the wall time (ms) and the number of rounds. Undisturbed baselines should use the same rounds.
+ * The load of runSetLoad in consecutive rounds of `roundRequests` until `finished()` is true after a round, or the
+ * rounds have taken `maxMs` (at least one round), so that the load covers a background job (a BGSAVE, a full sync)
+ * however long it takes, and little beyond it. Resolves with the throughput over all rounds (requests / wall
+ * time), the worst p99 and max of the rounds, the wall time (ms) and the number of rounds. Undisturbed baselines
+ * should use the same rounds (`finished` always false, a `maxMs`).
  */
-export async function runSetLoadUntil(port, finished, roundRequests, options) {
+export async function runSetLoadUntil(port, finished, roundRequests, options, maxMs = Infinity) {
   let requests = 0;
   let ms = 0;
   let p99 = 0;
@@ -194,6 +195,6 @@ export async function runSetLoadUntil(port, finished, roundRequests, options) {
     p99 = Math.max(p99, r.p99);
     max = Math.max(max, r.max);
     rounds++;
-  } while (!(await finished()));
+  } while (ms < maxMs && !(await finished()));
   return { rps: requests / (ms / 1000), p99, max, ms, rounds };
 }
