@@ -3,11 +3,11 @@
  * reported with Redis's default, redis-server compatible startup errors (file, line, directive; exit code 1),
  * and CONFIG REWRITE keeping the file's comments and layout while writing atomically.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
+import { runProcess } from '../helpers/process';
 import { AGENT_BUNDLE, startServer, type TestServer } from '../helpers/servers';
 import { sideBySideSuite } from './support/sideBySide';
 
@@ -281,18 +281,9 @@ describe('CONFIG REWRITE', () => {
 });
 
 /** Runs a command to completion, collecting its output. */
-function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+async function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number | null; out: string }> {
+  const r = await runProcess(cmd, args, { cwd, timeoutMs: 10_000 });
+  return { code: r.code, out: r.output };
 }
 
 describe('startup errors (redis-server compatible)', () => {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { AGENT_BUNDLE, HOST, freePort, rawExchange, startServer, type TestServer } from '../helpers/servers';
+import { runProcess } from '../helpers/process';
 import { waitFor } from '../helpers/waitFor';
 
 const LOG_LINE = /^\d+:[MSC] \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d{3} [.\-*#] /;
@@ -127,16 +128,9 @@ describe('daemonize, pidfile and logfile', () => {
   });
 
   it('daemonize with a bad configuration exits non-zero with the error', async () => {
-    const res = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = spawn(process.execPath, [AGENT_BUNDLE, '--daemonize', 'yes', '--port', 'nope'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let err = '';
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => resolve({ code, err }));
-    });
+    const res = await runProcess(process.execPath, [AGENT_BUNDLE, '--daemonize', 'yes', '--port', 'nope']);
     expect(res.code).toBe(1);
-    expect(res.err).toContain("argument couldn't be parsed into an integer");
+    expect(res.stderr).toContain("argument couldn't be parsed into an integer");
   });
 });
 
@@ -211,18 +205,7 @@ describe('protected mode', () => {
       'echo "agent-bound-external: $(redis-cli -h 10.99.0.1 -p 7403 ping)"',
       'kill $A $R $B',
     ].join('\n');
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('unshare', ['--net', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.on('data', (d) => (text += d));
-      child.stderr.on('data', (d) => (text += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('error', reject);
-      child.on('close', () => {
-        clearTimeout(timer);
-        resolve(text);
-      });
-    });
+    const { output: out } = await runProcess('unshare', ['--net', 'sh', '-c', script], { timeoutMs: 20_000 });
     const line = (label: string) =>
       out
         .split('\n')

@@ -4,6 +4,7 @@
  * redis-benchmark's default test set runs cleanly.
  */
 import { spawn } from 'node:child_process';
+import { runProcess } from '../helpers/process';
 import { startPair, type TestServer } from '../helpers/servers';
 import { waitFor } from '../helpers/waitFor';
 
@@ -17,27 +18,15 @@ afterAll(async () => {
   await Promise.all([agent.stop(), redis.stop()]);
 });
 
-function run(
+async function run(
   cmd: string,
   args: string[],
   input?: string,
   timeoutMs = 60_000,
 ): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    // 'close', not 'exit': only then has all of the child's output been read.
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-    // redis-cli given its command as arguments may exit before reading stdin: EPIPE there is expected.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
+  // stdin is a pipe even without input, as when redis-cli is fed by another program.
+  const r = await runProcess(cmd, args, { input: input ?? '', timeoutMs });
+  return { code: r.code, out: r.output };
 }
 
 const cli = (server: TestServer, args: string[], input?: string) =>

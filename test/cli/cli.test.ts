@@ -6,41 +6,17 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../cli/main';
-import type { CliIO } from '../../cli/ui/io';
 import pkg from '../../package.json';
+import { runInProcess, type InProcessRun } from '../helpers/cliInProcess';
 
 const REPO = path.resolve(__dirname, '../..');
 const AGENT_BUNDLE = path.join(REPO, 'dist/orchestrate-agent.js');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(
+function run(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; tty?: boolean; stdin?: string } = {},
-): Promise<Run> {
-  const stdout = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
-  const stdin = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  if (opts.stdin !== undefined) stdin.end(opts.stdin);
-  const io: CliIO = {
-    stdout,
-    stderr,
-    stdin,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
-    cwd: REPO,
-  };
-  const code = await main(args, io);
-  return { code, stdout: out, stderr: err };
+): Promise<InProcessRun> {
+  return runInProcess(args, { ...opts, env: { HOME: process.env.HOME, ...opts.env } });
 }
 
 let dir: string;

@@ -6,7 +6,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { localInventoryYaml, runInProcess } from '../e2e/support/localTopology';
+import { localInventoryYaml } from '../e2e/support/localTopology';
+import { runInProcess } from '../helpers/cliInProcess';
 
 let dir: string;
 let inv: string;
@@ -20,7 +21,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[]) {
-  return runInProcess(args, { HOME: dir });
+  return runInProcess(args, { env: { HOME: dir } });
 }
 
 test('the general help lists the new commands, and each has its own help', async () => {

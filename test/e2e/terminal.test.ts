@@ -3,10 +3,10 @@
  * same command without a terminal prints plain timestamped lines. Runs dist/orchestrate.js under a
  * pseudo-terminal (util-linux `script`).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runProcess, type ProcessRun } from '../helpers/process';
 import { localInventoryYaml } from './support/localTopology';
 import { AGENT_BUNDLE, CLI_BUNDLE, REPO, requireBundles, runCli } from './support/runCli';
 
@@ -26,25 +26,14 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function underTerminal(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; output: string }> {
+function underTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
   const command = [process.execPath, CLI_BUNDLE, ...args]
     .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
     .join(' ');
-  return new Promise((resolve, reject) => {
-    // A fresh pty has no size; give it one as a terminal window would.
-    const child = spawn('script', ['-qfec', `stty cols 120 rows 40; ${command}`, '/dev/null'], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH, HOME: dir, TERM: 'xterm-256color', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (b) => (output += b));
-    child.stderr.on('data', (b) => (output += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+  // A fresh pty has no size; give it one as a terminal window would.
+  return runProcess('script', ['-qfec', `stty cols 120 rows 40; ${command}`, '/dev/null'], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, HOME: dir, TERM: 'xterm-256color', ...env },
   });
 }
 

@@ -4,11 +4,11 @@
  * with status 1 and a message naming the file and the byte offset, never starts serving half a dataset, and leaves
  * the file exactly as it was.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeRdb } from '../../../agent/persistence/rdbWriter';
+import { runProcess } from '../../helpers/process';
 import { AGENT_BUNDLE, HOST, freePort } from '../../helpers/servers';
 import { generateDataset } from './support/dataset';
 
@@ -20,17 +20,11 @@ async function runUntilExit(
   args: string[] = [],
 ): Promise<{ code: number | null; output: string }> {
   const port = await freePort();
-  const child = spawn(
+  const { code, output } = await runProcess(
     process.execPath,
     [AGENT_BUNDLE, '--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { timeoutMs: 20_000 },
   );
-  let output = '';
-  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
   return { code, output };
 }
 

@@ -15,10 +15,9 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import Redis from 'ioredis';
-import { main } from '../../../cli/main';
-import type { CliIO } from '../../../cli/ui/io';
+import { runInProcess, type InProcessRun } from '../../helpers/cliInProcess';
+import { jsonOutput } from './runCli';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const AGENT_BUNDLE = path.join(REPO, 'dist/orchestrate-agent.js');
@@ -29,13 +28,6 @@ export interface HostDef {
   replicaof?: string;
   /** Extra YAML inside the host's `server:` mapping, e.g. `masterauth: { env: WRONG }`. */
   server?: string;
-}
-
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json?: any;
 }
 
 /**
@@ -64,20 +56,6 @@ ${lines.join('\n')}
 `;
 }
 
-/** Runs the CLI's `main` in-process with captured, non-terminal output and the given environment (plus PATH). */
-export async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const stdout = Object.assign(new PassThrough(), { isTTY: false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  const stdin = Object.assign(new PassThrough(), { isTTY: false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => (out += b));
-  stderr.on('data', (b) => (err += b));
-  const io: CliIO = { stdout, stderr, stdin, env: { PATH: process.env.PATH, ...env }, cwd: REPO };
-  const code = await main(args, io);
-  return { code, stdout: out, stderr: err };
-}
-
 export class LocalTopology {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'orchestrate-topo-'));
   readonly root = path.join(this.dir, 'hosts');
@@ -97,19 +75,11 @@ export class LocalTopology {
     writeFileSync(this.inventory, localInventoryYaml(this.root, hosts, { requirePassword: true }));
   }
 
-  async cli(args: string[]): Promise<Run> {
+  async cli(args: string[]): Promise<InProcessRun> {
     const run = await runInProcess([...args, '--agent', this.agent].filter(argsFor(args[0])), {
-      HOME: this.dir,
-      NO_COLOR: '1',
-      ...this.env,
+      env: { HOME: this.dir, NO_COLOR: '1', ...this.env },
     });
-    if (args.includes('--json')) {
-      try {
-        run.json = JSON.parse(run.stdout);
-      } catch {
-        run.json = undefined;
-      }
-    }
+    run.json = jsonOutput(args, run.stdout);
     return run;
   }
 

@@ -2,10 +2,10 @@
  * Runs the built CLI (`dist/orchestrate.js`, what users run) as a child process, with a chosen environment and no
  * terminal, and returns its exit code and output. Needs `npm run build` first.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
+import { runProcess } from '../../helpers/process';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI_BUNDLE = path.join(REPO, 'dist/orchestrate.js');
@@ -25,32 +25,27 @@ export function requireBundles(): void {
   }
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      let json: unknown;
-      if (args.includes('--json')) {
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          json = undefined;
-        }
-      }
-      resolve({ code, stdout, stderr, json });
-    });
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<CliRun> {
+  const { code, stdout, stderr } = await runProcess(process.execPath, [CLI_BUNDLE, ...args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env },
+    timeoutMs,
   });
+  return { code, stdout, stderr, json: jsonOutput(args, stdout) };
+}
+
+/** stdout parsed as JSON when the command was given --json (undefined when it is not JSON). */
+export function jsonOutput(args: string[], stdout: string): unknown {
+  if (!args.includes('--json')) return undefined;
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
