@@ -3,7 +3,8 @@
  * "machine" as far as the orchestrator can tell.
  *
  * Each host runs in its own mount and pid namespace (`unshare --mount --pid --fork --kill-child --mount-proc`):
- * /etc, /opt and /var are overlays whose writes land in the host's own directory, /run is a fresh tmpfs. So an
+ * /etc, /opt and /var are overlays whose writes land in the host's own directory, /run is a fresh tmpfs, and so is
+ * /root, holding only Debian's default dotfiles (as a new machine: none of this machine's shell setup). So an
  * apply that writes /etc/orchestrate, /opt/orchestrate, /var/lib/orchestrate or /run/orchestrate on one host is
  * invisible to the others and to the real machine, and killing the host's unshare process kills sshd (pid 1 of
  * the namespace) and with it every process the host started, daemons included.
@@ -166,6 +167,10 @@ async function launch(
     'set -e',
     ...mounts,
     'mount -t tmpfs -o mode=0755 tmpfs /run',
+    // Root's home as a fresh Debian install has it: this machine's own /root/.bashrc (pyenv init...) would run
+    // on every SSH exec, since sshd starts commands through root's login shell, and cost ~100 ms of CPU each.
+    'mount -t tmpfs -o mode=0700 tmpfs /root',
+    'cp /usr/share/base-files/dot.bashrc /root/.bashrc && cp /usr/share/base-files/dot.profile /root/.profile',
     'mkdir -p /run/sshd && chmod 0755 /run/sshd',
     ...(spec.rootPassword !== undefined ? [`echo 'root:${spec.rootPassword}' | chpasswd`] : []),
     ...(spec.users ?? []).flatMap((u) => [
