@@ -53,6 +53,13 @@ export const RETRY_MIN_MS = 100;
 export const RETRY_MAX_MS = 2000;
 /** Longest handshake reply line accepted from a master. */
 const MAX_REPLY_LINE_BYTES = 64 * 1024;
+/**
+ * Bytes from the master processed per event-loop turn, like Redis's 16 KB read per client per turn. A replica
+ * that is behind gets many socket reads in one turn (libuv reads until the socket is empty, up to 32 x 64 KB):
+ * applying them all at once made its clients wait for ~50 ms under load. The rest waits for the next turn, with
+ * the socket paused so that TCP holds back the master (whose replica output buffer has its own limit).
+ */
+export const INPUT_BYTES_PER_TURN = 16 * 1024;
 
 const HANDSHAKE_STATES: readonly LinkState[] = [
   'connecting',
@@ -91,6 +98,12 @@ export class ReplicaLink {
   private lastAckMs = 0;
   /** The master's command being applied (for error reports). */
   private applyingArgv: string[] = [];
+  /** Input received but not processed yet (see INPUT_BYTES_PER_TURN), oldest first. */
+  private pendingInput: Buffer[] = [];
+  private pendingInputBytes = 0;
+  /** Input processed in this event-loop turn; reset by `nextTurn`. */
+  private turnInputBytes = 0;
+  private nextTurn: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly repl: Replication,
@@ -151,7 +164,8 @@ export class ReplicaLink {
 
   /** Bytes received from the master, applied or not (slave_read_repl_offset). */
   get readOffset(): number {
-    return this.appliedOffset + this.appliedInTransaction + this.reader.pendingBytes;
+    const waiting = this.state === 'connected' ? this.pendingInputBytes : 0;
+    return this.appliedOffset + this.appliedInTransaction + this.reader.pendingBytes + waiting;
   }
 
   private transition(next: LinkState, why = ''): void {
@@ -211,11 +225,9 @@ export class ReplicaLink {
       this.lastIoMs = this.server.nowMs;
       this.server.stats.netInputBytes += chunk.length;
       this.server.stats.netReplInputBytes += chunk.length;
-      try {
-        this.onData(chunk);
-      } catch (err) {
-        this.fail(`${(err as Error).message}`);
-      }
+      this.pendingInput.push(chunk);
+      this.pendingInputBytes += chunk.length;
+      this.processInput();
     });
     socket.on('error', (err) => {
       if (socket !== this.socket) return;
@@ -231,6 +243,11 @@ export class ReplicaLink {
     const s = this.socket;
     this.socket = null;
     if (s !== null) s.destroy();
+    this.pendingInput = [];
+    this.pendingInputBytes = 0;
+    this.turnInputBytes = 0;
+    if (this.nextTurn !== undefined) clearImmediate(this.nextTurn);
+    this.nextTurn = undefined;
   }
 
   /** Any failure: back to `connect`, retrying after a growing delay. */
@@ -295,6 +312,40 @@ export class ReplicaLink {
   }
 
   // ---------------------------------------------------------------- input
+
+  /** Processes pending input up to this turn's budget; what is left waits for the next turn. */
+  private processInput(): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    while (this.pendingInput.length > 0 && this.turnInputBytes < INPUT_BYTES_PER_TURN) {
+      let piece = this.pendingInput[0];
+      const room = INPUT_BYTES_PER_TURN - this.turnInputBytes;
+      if (piece.length > room) {
+        this.pendingInput[0] = piece.subarray(room);
+        piece = piece.subarray(0, room);
+      } else {
+        this.pendingInput.shift();
+      }
+      this.pendingInputBytes -= piece.length;
+      this.turnInputBytes += piece.length;
+      try {
+        this.onData(piece);
+      } catch (err) {
+        this.fail(`${(err as Error).message}`);
+        return;
+      }
+      if (socket !== this.socket) return;
+    }
+    if (this.nextTurn === undefined && this.turnInputBytes > 0) {
+      this.nextTurn = setImmediate(() => {
+        this.nextTurn = undefined;
+        this.turnInputBytes = 0;
+        this.processInput();
+      });
+    }
+    if (this.pendingInput.length > 0) socket.pause();
+    else if (socket.isPaused()) socket.resume();
+  }
 
   private onData(chunk: Buffer): void {
     if (this.state === 'connected') {

@@ -1,0 +1,61 @@
+/**
+ * A replica that is behind its master keeps serving its own clients: it applies the master's stream a slice per
+ * event-loop turn (link.ts, INPUT_BYTES_PER_TURN) instead of everything the socket holds. Without that, a turn
+ * could apply megabytes of stream (libuv reads a socket until it is empty) while a client's GET waited.
+ */
+import type { TestServer } from '../../helpers/servers';
+import { waitFor } from '../../helpers/waitFor';
+import {
+  replInfo,
+  startNode,
+  startReplica,
+  stopAll,
+  waitConverged,
+  waitLinkUp,
+} from './support/replicationCluster';
+
+jest.setTimeout(60_000);
+
+/** Stream written while the replica sleeps: well above one slice, well below a socket's receive buffer. */
+const STREAM_KEYS = 200;
+const VALUE_BYTES = 400;
+
+describe('a replica that is behind', () => {
+  let master: TestServer | undefined;
+  let replica: TestServer | undefined;
+  afterEach(async () => stopAll([replica, master]));
+
+  it('answers a client after one slice of the pending stream, then catches up', async () => {
+    master = await startNode('agent');
+    replica = await startReplica('agent', master, ['--enable-debug-command', 'yes']);
+    await waitLinkUp(replica);
+
+    // Block the replica's event loop; a PING that gets no answer within 100 ms shows that it sleeps.
+    const sleeper = replica.connect();
+    const sleeping = sleeper.call('DEBUG', 'SLEEP', '3');
+    const probe = replica.connect();
+    await waitFor(
+      async () => {
+        const answered = probe.ping().then(() => true);
+        const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100));
+        return !(await Promise.race([answered, timedOut]));
+      },
+      { description: 'the replica sleeps' },
+    );
+
+    // The stream reaches the replica's socket while it sleeps; then a client asks, queued behind it.
+    const writes = master.client.pipeline();
+    for (let i = 0; i < STREAM_KEYS; i++) writes.set(`behind:${i}`, 'v'.repeat(VALUE_BYTES));
+    await writes.exec();
+    const masterOffset = Number((await replInfo(master)).master_repl_offset);
+    const asker = replica.connect();
+    const [, infoReply] = (await asker.pipeline().ping().info('replication').exec())!;
+    await sleeping;
+
+    const applied = Number(/slave_repl_offset:(\d+)/.exec(infoReply[1] as string)![1]);
+    expect(applied).toBeLessThan(masterOffset);
+    await waitConverged(master, [replica]);
+    expect(await replica.client.get(`behind:${STREAM_KEYS - 1}`)).toBe('v'.repeat(VALUE_BYTES));
+    for (const c of [sleeper, probe, asker]) c.disconnect();
+  });
+});
