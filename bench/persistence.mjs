@@ -306,8 +306,10 @@ async function measure(kind) {
     const saving = await peakRss(server.pid, saveRun);
     const save = saving.value;
     const loaded = await loadRun;
-    // Undisturbed again, so that warm-up and heap growth do not favour either run.
-    const quiet2 = await undisturbedFor(quietSeconds);
+    // Undisturbed again, so that warm-up and heap growth do not favour either run, for at least as long as the
+    // BGSAVE under load took: under a steady overwrite load the agent's heap (and RSS) climbs between major GCs,
+    // so a shorter window would see a lower peak whatever the snapshot costs.
+    const quiet2 = await undisturbedFor(Math.max(quietSeconds, save.ms / 1000));
     const undisturbed = {
       rps: (quiet.value.rps + quiet2.value.rps) / 2,
       p99: (quiet.value.p99 + quiet2.value.p99) / 2,

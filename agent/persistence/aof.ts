@@ -362,7 +362,7 @@ export class Aof {
     this.pendingBytes = 0;
     const preamble = config.getBool('aof-use-rdb-preamble');
     const base = manifest.nextBase(preamble);
-    const options = this.ctx.streamOptions();
+    const options = this.ctx.streamOptions('save');
     const stream: SnapshotChunkStream = preamble
       ? new RdbSnapshotStream(server.keyspace, this.ctx.registry, {
           ...options,

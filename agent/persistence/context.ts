@@ -8,6 +8,7 @@ import type { AccessMode } from './keyspaceAdapter';
 import type { StreamOptions } from './rdbSnapshot';
 import type { RdbWriterOptions } from './rdbWriter';
 import type { SnapshotRegistry } from './snapshot';
+import type { SnapshotJob } from './snapshotPacing';
 
 export interface PersistenceContext {
   readonly server: Server;
@@ -16,8 +17,8 @@ export interface PersistenceContext {
   backgroundJobRunning(): boolean;
   /** The command running is inside MULTI/EXEC (background jobs are scheduled instead). */
   inExec(): boolean;
-  /** Options for snapshot streams (pass size, key delay, access metadata). */
-  streamOptions(): StreamOptions;
+  /** Options for snapshot streams of `job` (pass size, key delay, access metadata, pacing). */
+  streamOptions(job: SnapshotJob): StreamOptions;
   /** rdbcompression, rdbchecksum and the encoding thresholds from the configuration. */
   rdbWriterOptions(): Pick<RdbWriterOptions, 'compress' | 'checksum' | 'encodingLimits'>;
   /** The AUX fields of an RDB file written now (aof-base for an AOF base). */

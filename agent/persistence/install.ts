@@ -75,11 +75,11 @@ export function forkLessSnapshot(
   const registry = p?.registry ?? snapshotRegistryOf(server);
   const config = server.config;
   const options = p
-    ? { ...p.streamOptions(), ...p.rdbWriterOptions() }
+    ? { ...p.streamOptions('sync'), ...p.rdbWriterOptions() }
     : {
         compress: config.getBool('rdbcompression'),
         checksum: config.getBool('rdbchecksum'),
-        pace: commandLoadPacing(() => server.stats.totalCommands),
+        pace: commandLoadPacing('sync', () => server.stats.totalCommands),
       };
   return new RdbSnapshotStream(server.keyspace, registry, { ...options, aux: request.aux });
 }

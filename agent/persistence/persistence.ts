@@ -41,7 +41,7 @@ import { RdbSnapshotStream, type StreamOptions } from './rdbSnapshot';
 import type { RdbWriterOptions } from './rdbWriter';
 import { redisAuxFields } from './rdbWriter';
 import { SnapshotRegistry, DEFAULT_KEYS_PER_PASS } from './snapshot';
-import { commandLoadPacing } from './snapshotPacing';
+import { commandLoadPacing, type SnapshotJob } from './snapshotPacing';
 
 /** Seconds to wait after a failed BGSAVE before a save point triggers another (CONFIG_BGSAVE_RETRY_DELAY). */
 export const BGSAVE_RETRY_DELAY_SEC = 5;
@@ -141,13 +141,13 @@ export class Persistence implements PersistenceContext {
     };
   }
 
-  streamOptions(): StreamOptions {
+  streamOptions(job: SnapshotJob): StreamOptions {
     return {
       accessMode: this.accessMode(),
       nowMs: () => this.server.clock.nowMs(),
       keysPerPass: this.keysPerPass,
       keyDelayUs: () => this.configInt('rdb-key-save-delay'),
-      pace: commandLoadPacing(() => this.server.stats.totalCommands),
+      pace: commandLoadPacing(job, () => this.server.stats.totalCommands),
     };
   }
 
@@ -212,7 +212,7 @@ export class Persistence implements PersistenceContext {
     const server = this.server;
     this.lastBgsaveTrySec = this.nowSec();
     const stream = new RdbSnapshotStream(server.keyspace, this.registry, {
-      ...this.streamOptions(),
+      ...this.streamOptions('save'),
       ...this.rdbWriterOptions(),
       aux: this.auxFields(false),
     });

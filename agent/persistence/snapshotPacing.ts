@@ -4,7 +4,7 @@
  * Redis runs that work in a forked child, which competes with the server for CPU only through the kernel's
  * scheduler. Here it shares the event loop with clients, so we decide the split: after each slice of snapshot
  * work, if clients were served since the previous slice ("busy"), the snapshot pauses long enough to take about
- * `shareWhenBusy` of the time (never longer than `maxPauseMs`). With no client traffic it runs back to back, so
+ * `shareWhenBusy` of the time (which depends on the job: SNAPSHOT_SHARE_WHEN_BUSY) (never longer than `maxPauseMs`). With no client traffic it runs back to back, so
  * a BGSAVE or a full sync on an idle server goes at full speed.
  */
 
@@ -19,15 +19,22 @@ export interface SnapshotPacing {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Share of a busy server's time given to snapshot work. */
-export const SNAPSHOT_SHARE_WHEN_BUSY = 0.25;
+/**
+ * Share of a busy server's time given to snapshot work, per kind of job. A BGSAVE or an AOF rewrite that takes
+ * longer only holds a little more memory (marks of the keys changed meanwhile, a few % of the dataset), so it
+ * yields more to clients. A full sync that takes longer keeps the replica offline longer and lets the writes
+ * buffered for it grow toward its output-buffer limit, so it takes more.
+ */
+export const SNAPSHOT_SHARE_WHEN_BUSY = { save: 0.12, sync: 0.25 } as const;
+
+export type SnapshotJob = keyof typeof SNAPSHOT_SHARE_WHEN_BUSY;
 /** Longest pause between two slices of snapshot work. */
 export const SNAPSHOT_MAX_PAUSE_MS = 20;
 /** Commands served since the previous slice that make the server count as busy. */
 export const BUSY_COMMANDS_PER_SLICE = 50;
 
-/** The server's pacing: busy when at least BUSY_COMMANDS_PER_SLICE commands ran since the last check. */
-export function commandLoadPacing(commandsServed: () => number): SnapshotPacing {
+/** The server's pacing for `job`: busy when at least BUSY_COMMANDS_PER_SLICE commands ran since the last check. */
+export function commandLoadPacing(job: SnapshotJob, commandsServed: () => number): SnapshotPacing {
   let seen = commandsServed();
   return {
     busy: () => {
@@ -36,7 +43,7 @@ export function commandLoadPacing(commandsServed: () => number): SnapshotPacing 
       seen = now;
       return busy;
     },
-    shareWhenBusy: SNAPSHOT_SHARE_WHEN_BUSY,
+    shareWhenBusy: SNAPSHOT_SHARE_WHEN_BUSY[job],
     maxPauseMs: SNAPSHOT_MAX_PAUSE_MS,
   };
 }

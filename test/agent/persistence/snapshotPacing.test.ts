@@ -10,6 +10,7 @@ import { RdbSnapshotStream } from '../../../agent/persistence/rdbSnapshot';
 import { SnapshotRegistry } from '../../../agent/persistence/snapshot';
 import {
   BUSY_COMMANDS_PER_SLICE,
+  SNAPSHOT_SHARE_WHEN_BUSY,
   commandLoadPacing,
   type SnapshotPacing,
 } from '../../../agent/persistence/snapshotPacing';
@@ -17,13 +18,21 @@ import {
 describe('commandLoadPacing', () => {
   it('is busy only when at least BUSY_COMMANDS_PER_SLICE commands ran since the previous check', () => {
     let commands = 1000;
-    const pace = commandLoadPacing(() => commands);
+    const pace = commandLoadPacing('save', () => commands);
     expect(pace.busy()).toBe(false);
     commands += BUSY_COMMANDS_PER_SLICE - 1;
     expect(pace.busy()).toBe(false);
     commands += BUSY_COMMANDS_PER_SLICE;
     expect(pace.busy()).toBe(true);
     expect(pace.busy()).toBe(false);
+  });
+
+  it('gives a full sync a larger share than a save, whose length costs only memory', () => {
+    const save = commandLoadPacing('save', () => 0);
+    const sync = commandLoadPacing('sync', () => 0);
+    expect(save.shareWhenBusy).toBe(SNAPSHOT_SHARE_WHEN_BUSY.save);
+    expect(sync.shareWhenBusy).toBe(SNAPSHOT_SHARE_WHEN_BUSY.sync);
+    expect(save.shareWhenBusy).toBeLessThan(sync.shareWhenBusy);
   });
 });
 
