@@ -9,6 +9,7 @@
  * Flow control, so that no client can make the server grow without bound:
  * - Requests: while a client is blocked (BLPOP...), paused (CLIENT PAUSE) or about to be closed, its bytes stay
  *   unparsed in the query buffer, which client-query-buffer-limit bounds (the connection is closed past it).
+ *   Past INPUT_BYTES_PER_TURN in one event-loop turn, the rest waits for the next turn (fairness).
  * - Replies: flushed once per read event. A normal client whose unsent replies exceed PAUSE_READ_OUTPUT_BYTES
  *   is not read until its socket drains; every class is also subject to client-output-buffer-limit.
  */
@@ -27,6 +28,13 @@ export type ClientClass = 'normal' | 'replica' | 'pubsub';
 export const PAUSE_READ_OUTPUT_BYTES = 64 * 1024 * 1024;
 /** Replies are handed to the socket mid-batch once this much accumulated, so back-pressure is seen early. */
 export const EARLY_FLUSH_BYTES = 1024 * 1024;
+/**
+ * Input run per connection per event-loop turn, like Redis's 16 KB reads. libuv reads a socket until it is empty
+ * (up to 32 x 64 KB per turn), so without a budget one client pipelining megabytes, or a replica's master link
+ * that is behind, would hold every other client for all of it. Past the budget, the rest waits for the next turn
+ * with the socket paused. A client always runs at least the chunk that crossed it.
+ */
+export const INPUT_BYTES_PER_TURN = 16 * 1024;
 
 export interface MultiState {
   queue: Array<{ cmd: Command; argv: string[] }>;
@@ -97,6 +105,10 @@ export class Client {
   private heldChunks: Buffer[] = [];
   private heldBytes = 0;
   private readPaused = false;
+  /** Input run in the server's input turn `inputTurn`; at INPUT_BYTES_PER_TURN the client waits for the next. */
+  private inputTurn = -1;
+  private turnInputBytes = 0;
+  private waitingForTurn = false;
   /** Mirrored into the parser, whose limits are stricter before authentication. */
   private _authenticated = true;
 
@@ -138,6 +150,7 @@ export class Client {
     if (this.canRun) {
       this.parse(chunk);
       this.flush();
+      this.countTurnInput(chunk.length);
     } else {
       this.heldChunks.push(chunk);
       this.heldBytes += chunk.length;
@@ -174,6 +187,7 @@ export class Client {
       this.held === null &&
       !this.awaiting &&
       !this.readPaused &&
+      !this.waitingForTurn &&
       !this.closeAfterReply &&
       !this.closed
     );
@@ -192,8 +206,31 @@ export class Client {
       const chunk = this.heldChunks.shift()!;
       this.heldBytes -= chunk.length;
       this.parse(chunk);
+      this.countTurnInput(chunk.length);
     }
     this.flush();
+  }
+
+  /** Counts input run in this turn; past the budget, the client waits for the server's next input turn. */
+  private countTurnInput(bytes: number): void {
+    const turn = this.server.inputTurn;
+    if (this.inputTurn !== turn) {
+      this.inputTurn = turn;
+      this.turnInputBytes = 0;
+    }
+    this.turnInputBytes += bytes;
+    if (this.turnInputBytes < INPUT_BYTES_PER_TURN || this.socket === null || this.closed) return;
+    this.waitingForTurn = true;
+    this.socket.pause();
+    this.server.runNextTurn(this);
+  }
+
+  /** The server's next input turn started: read again and run what arrived meanwhile. */
+  nextTurn(): void {
+    this.waitingForTurn = false;
+    if (this.closed) return;
+    if (!this.readPaused) this.socket?.resume();
+    this.drainPending();
   }
 
   /** Writes everything the reply writer holds to the socket. */
@@ -233,7 +270,7 @@ export class Client {
       socket.once('drain', () => {
         this.readPaused = false;
         if (this.closed) return;
-        socket.resume();
+        if (!this.waitingForTurn) socket.resume();
         this.server.refreshClock();
         this.drainPending();
       });

@@ -204,6 +204,10 @@ export class Server {
   readonly blockedByKey = new Map<string, Client[]>();
   /** Clients other than the running one that got replies (pub/sub, monitor, unblocking) and need a flush. */
   private readonly pendingFlush = new Set<Client>();
+  /** Input turns (see INPUT_BYTES_PER_TURN): advanced after each event-loop turn that read client input. */
+  inputTurn = 0;
+  private inputTurnScheduled = false;
+  private clientsWaitingForTurn: Client[] = [];
   private flushScheduled = false;
   /** CLIENT PAUSE state: until when (ms), and which commands; 0 when not paused. */
   pauseUntilMs = 0;
@@ -463,6 +467,7 @@ export class Server {
     const client = this.createClient(socket, addr, laddr);
     this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => {
+      if (!this.inputTurnScheduled) this.scheduleInputTurn();
       this.stats.netInputBytes += chunk.length;
       this.stats.readsProcessed++;
       this.beginBatch();
@@ -476,6 +481,29 @@ export class Server {
     socket.on('error', () => client.destroy());
     socket.on('close', () => client.close());
   }
+
+  /** A client used its input budget for this turn (INPUT_BYTES_PER_TURN): it continues in the next one. */
+  runNextTurn(c: Client): void {
+    this.clientsWaitingForTurn.push(c);
+    if (!this.inputTurnScheduled) this.scheduleInputTurn();
+  }
+
+  /** Ends the input turn after this event-loop turn's reads (check phase), and resumes the clients waiting. */
+  private scheduleInputTurn(): void {
+    this.inputTurnScheduled = true;
+    setImmediate(this.startInputTurn);
+  }
+
+  private readonly startInputTurn = (): void => {
+    this.inputTurnScheduled = false;
+    this.inputTurn++;
+    const waiting = this.clientsWaitingForTurn;
+    if (waiting.length === 0) return;
+    this.clientsWaitingForTurn = [];
+    this.refreshClock();
+    for (const c of waiting) c.nextTurn();
+    if (this.pendingFlush.size > 0) this.flushPending();
+  };
 
   createClient(socket: Socket | null, addr = '', laddr = ''): Client {
     const client = new Client(this, this.nextClientId++, socket, addr, laddr);
