@@ -30,6 +30,11 @@ describe('a replica that is behind', () => {
     replica = await startReplica('agent', master, ['--enable-debug-command', 'yes']);
     await waitLinkUp(replica);
 
+    // The asking client is connected and ready before the replica sleeps (a connection made during the sleep
+    // would only send its request after the replica woke up and answered the client's ready check).
+    const asker = replica.connect();
+    await asker.ping();
+
     // Block the replica's event loop; a PING that gets no answer within 100 ms shows that it sleeps.
     const sleeper = replica.connect();
     const sleeping = sleeper.call('DEBUG', 'SLEEP', '3');
@@ -48,7 +53,6 @@ describe('a replica that is behind', () => {
     for (let i = 0; i < STREAM_KEYS; i++) writes.set(`behind:${i}`, 'v'.repeat(VALUE_BYTES));
     await writes.exec();
     const masterOffset = Number((await replInfo(master)).master_repl_offset);
-    const asker = replica.connect();
     const [, infoReply] = (await asker.pipeline().ping().info('replication').exec())!;
     await sleeping;
 
