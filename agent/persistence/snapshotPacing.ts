@@ -4,8 +4,9 @@
  * Redis runs that work in a forked child, which competes with the server for CPU only through the kernel's
  * scheduler. Here it shares the event loop with clients, so we decide the split: after each slice of snapshot
  * work, if clients were served since the previous slice ("busy"), the snapshot pauses long enough to take about
- * `shareWhenBusy` of the time (which depends on the job: SNAPSHOT_SHARE_WHEN_BUSY) (never longer than `maxPauseMs`). With no client traffic it runs back to back, so
- * a BGSAVE or a full sync on an idle server goes at full speed.
+ * `shareWhenBusy` of the time, a share that depends on the job (SNAPSHOT_SHARE_WHEN_BUSY), in pauses no longer
+ * than `maxPauseMs`. With no client traffic it runs back to back, so a BGSAVE or a full sync on an idle server
+ * goes at full speed.
  */
 
 export interface SnapshotPacing {
