@@ -273,3 +273,25 @@ export async function rawExchange(
     socket.write(input);
   });
 }
+
+/**
+ * Blocks `server`'s event loop with DEBUG SLEEP (the server needs enable-debug-command) and resolves once it
+ * sleeps, seen as a PING left unanswered for 100 ms. `awake` resolves when the sleep is over. The connections it
+ * opens are the server's own (closed by stop()).
+ */
+export async function blockEventLoop(
+  server: TestServer,
+  seconds: number,
+): Promise<{ awake: Promise<unknown> }> {
+  const awake = server.connect().call('DEBUG', 'SLEEP', String(seconds));
+  const probe = server.connect();
+  await waitFor(
+    async () => {
+      const answered = probe.ping().then(() => true);
+      const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100));
+      return !(await Promise.race([answered, timedOut]));
+    },
+    { description: `server ${server.port} blocked by DEBUG SLEEP` },
+  );
+  return { awake };
+}

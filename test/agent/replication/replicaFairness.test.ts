@@ -3,8 +3,7 @@
  * event-loop turn (link.ts, INPUT_BYTES_PER_TURN) instead of everything the socket holds. Without that, a turn
  * could apply megabytes of stream (libuv reads a socket until it is empty) while a client's GET waited.
  */
-import type { TestServer } from '../../helpers/servers';
-import { waitFor } from '../../helpers/waitFor';
+import { blockEventLoop, type TestServer } from '../../helpers/servers';
 import {
   replInfo,
   startNode,
@@ -35,18 +34,7 @@ describe('a replica that is behind', () => {
     const asker = replica.connect();
     await asker.ping();
 
-    // Block the replica's event loop; a PING that gets no answer within 100 ms shows that it sleeps.
-    const sleeper = replica.connect();
-    const sleeping = sleeper.call('DEBUG', 'SLEEP', '3');
-    const probe = replica.connect();
-    await waitFor(
-      async () => {
-        const answered = probe.ping().then(() => true);
-        const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100));
-        return !(await Promise.race([answered, timedOut]));
-      },
-      { description: 'the replica sleeps' },
-    );
+    const { awake } = await blockEventLoop(replica, 3);
 
     // The stream reaches the replica's socket while it sleeps; then a client asks, queued behind it.
     const writes = master.client.pipeline();
@@ -54,12 +42,12 @@ describe('a replica that is behind', () => {
     await writes.exec();
     const masterOffset = Number((await replInfo(master)).master_repl_offset);
     const [, infoReply] = (await asker.pipeline().ping().info('replication').exec())!;
-    await sleeping;
+    await awake;
 
     const applied = Number(/slave_repl_offset:(\d+)/.exec(infoReply[1] as string)![1]);
     expect(applied).toBeLessThan(masterOffset);
     await waitConverged(master, [replica]);
     expect(await replica.client.get(`behind:${STREAM_KEYS - 1}`)).toBe('v'.repeat(VALUE_BYTES));
-    for (const c of [sleeper, probe, asker]) c.disconnect();
+    asker.disconnect();
   });
 });
