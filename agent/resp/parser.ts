@@ -102,6 +102,11 @@ export class RequestParser {
     this.limits = limits;
   }
 
+  /** In the middle of a big bulk argument (BIG_ARG_BYTES or more), filling its buffer. */
+  get fillingBigArgument(): boolean {
+    return this.big !== null;
+  }
+
   /** Bytes held for commands not yet complete (for query-buffer accounting). */
   get pendingBytes(): number {
     return this.buf.length - this.pos + this.bigFilled + this.argvBytes;

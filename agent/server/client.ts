@@ -211,8 +211,12 @@ export class Client {
     this.flush();
   }
 
-  /** Counts input run in this turn; past the budget, the client waits for the server's next input turn. */
+  /**
+   * Counts input run in this turn; past the budget, the client waits for the server's next input turn. The bytes
+   * of a big argument being received do not count (Redis reads those whole, too): they only fill its buffer.
+   */
   private countTurnInput(bytes: number): void {
+    if (this.parser.fillingBigArgument) return;
     const turn = this.server.inputTurn;
     if (this.inputTurn !== turn) {
       this.inputTurn = turn;
