@@ -11,6 +11,7 @@
  * through the keyspace hooks.
  */
 import type { Database, Keyspace } from './database';
+import type { KeyMap } from './keyMap';
 
 /** Base number of expires entries checked per loop (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP). */
 const KEYS_PER_LOOP = 20;
@@ -35,7 +36,7 @@ export class ActiveExpireCycle {
   /** Keys removed by this cycle since start (tests and INFO may read it). */
   expiredTotal = 0;
   private nextDb = 0;
-  private readonly walkers = new WeakMap<Map<string, number>, Iterator<string>>();
+  private readonly walkers = new WeakMap<KeyMap<number>, Iterator<string>>();
 
   constructor(
     private readonly keyspace: Keyspace,

@@ -1,6 +1,6 @@
 /**
  * The keyspace: numbered databases, each a map from key to value plus a map from key to absolute expiry time
- * (ms since the epoch), like Redis's `dict` and `expires`.
+ * (ms since the epoch), like Redis's `dict` and `expires` (KeyMaps: Maps split in shards, see keyMap.ts).
  *
  * Values: a string value is stored as the latin1 JS string itself (no wrapper object: a million keys must not
  * mean a million extra objects); every other type is an object with a `type` tag (see keyspace/values.ts).
@@ -16,6 +16,7 @@
  */
 
 import { accessPolicy, lruClock, newStamp, touchedStamp } from './access';
+import { KeyMap } from './keyMap';
 
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | 'zset';
 
@@ -49,15 +50,15 @@ export interface KeyspaceHooks {
 }
 
 export class Database {
-  dict = new Map<string, Value>();
-  expires = new Map<string, number>();
+  dict = new KeyMap<Value>();
+  expires = new KeyMap<number>();
   /**
    * Keys whose string value Redis would report with an encoding other than the one its content implies
    * (APPEND/SETRANGE make "raw", INCRBYFLOAT "embstr"). Forgotten whenever the key is set or removed.
    */
   stringEncodings = new Map<string, 'raw' | 'embstr'>();
   /** Per-key LRU clock or LFU data (Redis's robj->lru), see keyspace/access.ts. */
-  access = new Map<string, number>();
+  access = new KeyMap<number>();
 
   constructor(
     readonly id: number,
@@ -187,10 +188,10 @@ export class Database {
   /** Empties the database. */
   clear(): void {
     this.hooks.beforeReplaceAll(this);
-    this.dict = new Map();
-    this.expires = new Map();
+    this.dict = new KeyMap();
+    this.expires = new KeyMap();
     this.stringEncodings = new Map();
-    this.access = new Map();
+    this.access = new KeyMap();
   }
 }
 

@@ -10,10 +10,16 @@
 /** Largest number of entries one sample skips. */
 const MAX_STRIDE = 64;
 
-const walkers = new WeakMap<Map<string, unknown>, Iterator<string>>();
+/** What sampling needs of a map: a Map or a KeyMap. */
+export interface KeyedCollection {
+  readonly size: number;
+  keys(): Iterator<string>;
+}
+
+const walkers = new WeakMap<KeyedCollection, Iterator<string>>();
 
 /** A pseudo-random key of `map`, undefined when it is empty. */
-export function sampleKey(map: Map<string, unknown>, random: () => number = Math.random): string | undefined {
+export function sampleKey(map: KeyedCollection, random: () => number = Math.random): string | undefined {
   if (map.size === 0) return undefined;
   const stride = 1 + Math.floor(random() * Math.min(MAX_STRIDE, map.size));
   let it = walkers.get(map);

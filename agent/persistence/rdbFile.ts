@@ -26,6 +26,7 @@ import { open as openAsync, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Database, Keyspace, Value } from '../keyspace/database';
+import { KeyMap } from '../keyspace/keyMap';
 import { RdbError } from './errors';
 import { accessStampFrom, entryOf, rdbToValue, type AccessMode } from './keyspaceAdapter';
 import { RdbParser } from './rdbReader';
@@ -284,9 +285,9 @@ export async function pumpToFile(
 // ------------------------------------------------------------------ loading
 
 export interface LoadedDatabase {
-  dict: Map<string, Value>;
-  expires: Map<string, number>;
-  access: Map<string, number>;
+  dict: KeyMap<Value>;
+  expires: KeyMap<number>;
+  access: KeyMap<number>;
 }
 
 export interface LoadOptions {
@@ -329,9 +330,9 @@ export class RdbLoader {
     this.source = options.source ?? 'the RDB file';
     this.parser = new RdbParser({ source: this.source });
     this.dbs = Array.from({ length: options.dbCount }, () => ({
-      dict: new Map(),
-      expires: new Map(),
-      access: new Map(),
+      dict: new KeyMap(),
+      expires: new KeyMap(),
+      access: new KeyMap(),
     }));
   }
 
@@ -535,9 +536,9 @@ export function installLoadedDatabases(keyspace: Keyspace, dbs: readonly LoadedD
     const db: Database = keyspace.dbs[i];
     const loaded = dbs[i];
     keyspace.hooks.beforeReplaceAll(db);
-    db.dict = loaded?.dict ?? new Map();
-    db.expires = loaded?.expires ?? new Map();
-    db.access = loaded?.access ?? new Map();
+    db.dict = loaded?.dict ?? new KeyMap();
+    db.expires = loaded?.expires ?? new KeyMap();
+    db.access = loaded?.access ?? new KeyMap();
     db.stringEncodings = new Map();
   }
 }

@@ -49,6 +49,7 @@
  * AOF rewrite's command writer), so the same walk serves files, sockets and fan-out.
  */
 import type { Database, Keyspace, Value } from '../keyspace/database';
+import type { KeyMap } from '../keyspace/keyMap';
 import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
@@ -82,9 +83,9 @@ export type EntrySink = (entry: RdbEntry, duringChange: boolean) => void;
 /** One database as it was at the cut. */
 interface DbCut {
   readonly dbId: number;
-  readonly dict: Map<string, Value>;
-  readonly expires: Map<string, number>;
-  readonly access: Map<string, number>;
+  readonly dict: KeyMap<Value>;
+  readonly expires: KeyMap<number>;
+  readonly access: KeyMap<number>;
   readonly keyCount: number;
   readonly expiresCount: number;
   readonly passes: number;
@@ -207,7 +208,7 @@ export class KeyspaceSnapshot {
   /** Sizes of the databases at the cut (RESIZEDB hints), by database number. */
   readonly dbSizes = new Map<number, { keyCount: number; expiresCount: number }>();
   private readonly cuts: DbCut[] = [];
-  private readonly byDict = new Map<Map<string, Value>, DbCut>();
+  private readonly byDict = new Map<KeyMap<Value>, DbCut>();
   private current = 0;
   private finished = false;
   private readonly accessMode: AccessMode;

@@ -14,6 +14,7 @@
  * their implementation provides it, else a per-element constant.
  */
 import type { CollectionValue, Database, Keyspace, Value } from '../keyspace/database';
+import { KeyMap } from '../keyspace/keyMap';
 
 /** Per key: the Map entry (with growth slack), the key string's header and the value string's header. */
 export const KEY_OVERHEAD_BYTES = 72;
@@ -30,7 +31,7 @@ export interface SelfSizedValue {
 }
 
 type Dict = Database['dict'];
-const EMPTY_DICT: Dict = new Map();
+const EMPTY_DICT: Dict = new KeyMap();
 
 /** Estimated bytes of one entry (key, value and overhead). */
 export function entryBytes(key: string, value: Value | undefined): number {
