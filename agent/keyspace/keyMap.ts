@@ -92,6 +92,22 @@ export class KeyMap<V> implements Iterable<[string, V]> {
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries();
   }
+
+  /**
+   * The entries of the shards numbered `group` modulo `groups` (1 <= groups <= KEY_MAP_SHARDS): the keys whose
+   * `shardOf(key) % groups` is `group`, so that a walk in groups visits each key once without hashing it.
+   */
+  groupEntries(group: number, groups: number): IterableIterator<[string, V]> {
+    const shards = this.shards.filter((_, s) => s % groups === group);
+    return new ShardsIterator(shards, (m) => m.entries());
+  }
+
+  /** How many entries groupEntries(group, groups) would visit now. */
+  groupSize(group: number, groups: number): number {
+    let n = 0;
+    for (let s = group; s < KEY_MAP_SHARDS; s += groups) n += this.shards[s].size;
+    return n;
+  }
 }
 
 /** Chains the live iterators of the shards, opening each when the previous one is done. */

@@ -22,9 +22,10 @@
  * 4. The walk must then skip keys already done, and a change must not write a key the walk already wrote. A JS
  *    Map has no positions to compare, and a "done" Set of every key would cost memory (and a hash insertion) per
  *    key of the dataset. Instead the walk goes in an order that can be computed from the key itself: a database
- *    of n keys is walked in P = ceil(n / keysPerPass) passes, a key belongs to the pass `hash(key) mod P`, and a
- *    pass first *collects* its keys (and values) from the live Map into an array, in Map order, then *writes*
- *    them in that order (so the walk reads memory in the order the values were allocated). While it collects,
+ *    of n keys is walked in P = ceil(n / keysPerPass) passes (at most one per shard), a key belongs to the pass
+ *    `shardOf(key) mod P`, so a pass is a group of the KeyMap's shards (keyspace/keyMap.ts), and a pass first
+ *    *collects* its keys (and values) from its live shards into an array, in Map order, then *writes* them in
+ *    that order (so the walk reads memory in the order the values were allocated). While it collects,
  *    an open-addressing table of 32-bit slots maps each collected key to its position, so whether the walk is
  *    past a key is one probe and a compare with the write cursor. When a key is about to change:
  *      its pass < current pass, or its position < write cursor  -> written by the walk already, nothing to do;
@@ -37,8 +38,8 @@
  * Costs: the cut is instant; each slice does a bounded amount of work (the driver gives a time and byte budget);
  * the extra memory is one mark (a Set entry) per key changed during the snapshot (proportional to what is written
  * meanwhile) and the array and table of one pass (bounded by keysPerPass), plus the bytes the consumer has not
- * pulled yet. The walk iterates each database P times, hashing keys, and never inserts the keys it writes into a
- * JS hash table.
+ * pulled yet. The walk visits each key once (hashing it for the position table) and never inserts the keys it
+ * writes into a JS hash table.
  * Limits: one value is encoded in one go, so a single huge collection costs one slice proportional to its size
  * (Redis's DUMP of it costs the same), and so does the first change of such a key during a snapshot. Access
  * metadata (IDLE/FREQ, written only under LRU/LFU eviction policies) is read when the key is written, not frozen
@@ -49,7 +50,7 @@
  * AOF rewrite's command writer), so the same walk serves files, sockets and fan-out.
  */
 import type { Database, Keyspace, Value } from '../keyspace/database';
-import type { KeyMap } from '../keyspace/keyMap';
+import { KEY_MAP_SHARDS, shardOf, type KeyMap } from '../keyspace/keyMap';
 import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
@@ -128,9 +129,9 @@ export function keyHash(key: string): number {
   return h >>> 0;
 }
 
-/** Which pass a key belongs to. */
+/** Which pass a key belongs to: its shard's group (see KeyMap.groupEntries). */
 export function passOf(key: string, passes: number): number {
-  return keyHash(key) % passes;
+  return shardOf(key) % passes;
 }
 
 const NO_POSITIONS = new Int32Array(0);
@@ -227,7 +228,7 @@ export class KeyspaceSnapshot {
     for (const db of keyspace.dbs) {
       const keyCount = db.dict.size;
       if (keyCount === 0) continue;
-      const passes = Math.max(1, Math.ceil(keyCount / keysPerPass));
+      const passes = Math.min(KEY_MAP_SHARDS, Math.max(1, Math.ceil(keyCount / keysPerPass)));
       const cut: DbCut = {
         dbId: db.id,
         dict: db.dict,
@@ -281,8 +282,8 @@ export class KeyspaceSnapshot {
   private startPass(cut: DbCut): void {
     cut.entries = [];
     cut.cursor = 0;
-    this.setPositions(cut, positionSlotsFor(Math.ceil(cut.keyCount / cut.passes)));
-    cut.iter = cut.dict.entries();
+    this.setPositions(cut, positionSlotsFor(cut.dict.groupSize(cut.pass, cut.passes)));
+    cut.iter = cut.dict.groupEntries(cut.pass, cut.passes);
   }
 
   private setPositions(cut: DbCut, slots: number): void {
@@ -295,21 +296,19 @@ export class KeyspaceSnapshot {
    * exhausted (the pass goes on to writing), false when `shouldStop()` said so first.
    */
   private collect(cut: DbCut, shouldStop: () => boolean, checkEvery: number): boolean {
-    const { passes, pass } = cut;
-    const marks = cut.marks[pass];
+    const marks = cut.marks[cut.pass];
     const entries = cut.entries!;
     const before = entries.length;
     let sinceCheck = 0;
     let stopped = false;
     // for..of over the live iterator: leaving the loop does not close a Map iterator, so the pass resumes here.
     for (const [key, value] of cut.iter!) {
-      const hash = keyHash(key);
-      if (hash % passes === pass && (marks === null || !marks.has(key))) {
+      if (marks === null || !marks.has(key)) {
         const index = entries.length >> 1;
         entries.push(key, value);
         // Keep the table at most half full.
         if (index * 2 >= cut.positions.length) this.growPositions(cut);
-        insertPosition(cut.positions, hash, index);
+        insertPosition(cut.positions, keyHash(key), index);
       }
       if (++sinceCheck >= checkEvery) {
         sinceCheck = 0;
@@ -398,12 +397,11 @@ export class KeyspaceSnapshot {
   beforeMutate(db: Database, key: string): void {
     const cut = this.byDict.get(db.dict);
     if (cut === undefined) return;
-    const hash = keyHash(key);
-    const pass = hash % cut.passes;
+    const pass = passOf(key, cut.passes);
     if (pass < cut.pass) return;
     let marks = cut.marks[pass];
     if (marks !== null && marks.has(key)) return;
-    if (pass === cut.pass && this.writtenByWalk(cut, key, hash)) return;
+    if (pass === cut.pass && this.writtenByWalk(cut, key, keyHash(key))) return;
     if (marks === null) marks = cut.marks[pass] = new Set<string>();
     marks.add(key);
     this.addExtra(KEY_MARK_BYTES);
