@@ -50,7 +50,7 @@
  * AOF rewrite's command writer), so the same walk serves files, sockets and fan-out.
  */
 import type { Database, Keyspace, Value } from '../keyspace/database';
-import { KEY_MAP_SHARDS, shardOf, type KeyMap } from '../keyspace/keyMap';
+import { KEY_MAP_SHARDS, keyHash, shardOf, type KeyMap } from '../keyspace/keyMap';
 import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
@@ -112,21 +112,6 @@ export interface SnapshotStats {
   /** Estimated bytes held because of writes during the snapshot, now and at most. */
   extraBytes: number;
   peakExtraBytes: number;
-}
-
-/**
- * The walk's hash of a key: FNV-1a over the key's length and up to its last 12 and first 4 characters (where keys
- * usually differ), so the cost does not grow with long keys. Any function works for correctness; a skewed one
- * only makes one pass bigger or its position table slower.
- */
-export function keyHash(key: string): number {
-  const n = key.length;
-  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
-  const from = n > 12 ? n - 12 : 0;
-  for (let i = from; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  const head = from < 4 ? from : 4;
-  for (let i = 0; i < head; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /** Which pass a key belongs to: its shard's group (see KeyMap.groupEntries). */
