@@ -14,7 +14,7 @@
  * to the end of an iteration is visited exactly once, a deleted one is skipped. An entry added during an
  * iteration may or may not be visited (a plain Map visits it); nothing depends on that.
  *
- * Cost: one hash of the key per call, over at most 16 characters, and the last key's shard is remembered, since a
+ * Cost: one hash of the key per call, over at most 40 characters, and the last key's shard is remembered, since a
  * command usually asks the dict, the expires and the access stamps about the same key string in a row.
  */
 
@@ -26,18 +26,26 @@
 export const KEY_MAP_SHARDS = 64;
 const SHARD_MASK = KEY_MAP_SHARDS - 1;
 
+/** Keys up to this length are hashed whole; longer ones by their first 8, middle 16 and last 16 characters. */
+const WHOLE_KEY_HASH_CHARS = 32;
+
 /**
  * A hash of a key for the keyspace's own tables (shards here, the snapshot's position tables): FNV-1a over the
- * key's length and up to its last 12 and first 4 characters (where keys usually differ), so the cost does not grow
- * with long keys. Any function works for correctness; a skewed one only makes some shards bigger.
+ * key's length and its characters, at most 40 of them, so the cost does not grow with long keys. Any function
+ * works for correctness; a skewed one only makes some shards bigger (keys longer than 32 characters that differ
+ * only outside the sampled ones share a shard).
  */
 export function keyHash(key: string): number {
   const n = key.length;
   let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
-  const from = n > 12 ? n - 12 : 0;
-  for (let i = from; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  const head = from < 4 ? from : 4;
-  for (let i = 0; i < head; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  if (n <= WHOLE_KEY_HASH_CHARS) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  }
+  for (let i = 0; i < 8; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  const mid = (n >> 1) - 8;
+  for (let i = mid; i < mid + 16; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  for (let i = n - 16; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
