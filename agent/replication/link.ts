@@ -28,7 +28,7 @@
  */
 import type { Socket } from 'node:net';
 import { INPUT_BYTES_PER_TURN, type Client } from '../server/client';
-import type { Server } from '../server/server';
+import type { Server, TurnWaiter } from '../server/server';
 import type { Replication } from './replication';
 import { installLoadedDatabases } from '../persistence/rdbFile';
 import { SnapshotLoad, type SnapshotFraming } from './snapshotLoad';
@@ -77,7 +77,7 @@ const HANDSHAKE_STATES: readonly LinkState[] = [
   'receive-psync',
 ];
 
-export class ReplicaLink {
+export class ReplicaLink implements TurnWaiter {
   state: LinkState = 'none';
   private socket: Socket | null = null;
   /** Handshake bytes not consumed yet. */
@@ -112,9 +112,10 @@ export class ReplicaLink {
    */
   private pendingInput: Buffer[] = [];
   private pendingInputBytes = 0;
-  /** Input processed in this event-loop turn; reset by `nextTurn`. */
+  /** Input processed in the server's input turn `inputTurn`; a link over its budget waits for the next turn. */
+  private inputTurn = -1;
   private turnInputBytes = 0;
-  private nextTurn: NodeJS.Immediate | undefined;
+  private waitingForTurn = false;
 
   constructor(
     private readonly repl: Replication,
@@ -236,6 +237,7 @@ export class ReplicaLink {
       this.lastIoMs = this.server.nowMs;
       this.server.stats.netInputBytes += chunk.length;
       this.server.stats.netReplInputBytes += chunk.length;
+      this.server.inputArrived();
       this.pendingInput.push(chunk);
       this.pendingInputBytes += chunk.length;
       this.processInput();
@@ -256,9 +258,6 @@ export class ReplicaLink {
     if (s !== null) s.destroy();
     this.pendingInput = [];
     this.pendingInputBytes = 0;
-    this.turnInputBytes = 0;
-    if (this.nextTurn !== undefined) clearImmediate(this.nextTurn);
-    this.nextTurn = undefined;
   }
 
   /** Any failure: back to `connect`, retrying after a growing delay. */
@@ -328,6 +327,11 @@ export class ReplicaLink {
   private processInput(): void {
     const socket = this.socket;
     if (socket === null) return;
+    const turn = this.server.inputTurn;
+    if (this.inputTurn !== turn) {
+      this.inputTurn = turn;
+      this.turnInputBytes = 0;
+    }
     const budget = this.state === 'transfer' ? SNAPSHOT_BYTES_PER_TURN : INPUT_BYTES_PER_TURN;
     while (this.pendingInput.length > 0 && this.turnInputBytes < budget) {
       let piece = this.pendingInput[0];
@@ -348,15 +352,18 @@ export class ReplicaLink {
       }
       if (socket !== this.socket) return;
     }
-    if (this.nextTurn === undefined && this.turnInputBytes > 0) {
-      this.nextTurn = setImmediate(() => {
-        this.nextTurn = undefined;
-        this.turnInputBytes = 0;
-        this.processInput();
-      });
+    if (this.pendingInput.length > 0 && !this.waitingForTurn) {
+      this.waitingForTurn = true;
+      this.server.runNextTurn(this);
     }
     if (this.pendingInputBytes > MAX_PENDING_INPUT_BYTES) socket.pause();
     else if (socket.isPaused()) socket.resume();
+  }
+
+  /** The server's next input turn started: process what is pending (TurnWaiter). */
+  nextTurn(): void {
+    this.waitingForTurn = false;
+    this.processInput();
   }
 
   private onData(chunk: Buffer): void {

@@ -18,7 +18,7 @@ import type { Command } from '../commands/table';
 import type { Database } from '../keyspace/database';
 import { ProtocolError, RequestParser } from '../resp/parser';
 import { ReplyWriter } from '../resp/writer';
-import type { Server } from './server';
+import type { Server, TurnWaiter } from './server';
 import type { TrackingState } from './tracking';
 
 /** Output-buffer class, as in client-output-buffer-limit. */
@@ -63,7 +63,7 @@ export interface WatchedKey {
 
 const EMPTY = Buffer.alloc(0);
 
-export class Client {
+export class Client implements TurnWaiter {
   readonly reply = new ReplyWriter();
   readonly parser: RequestParser;
   db: Database;

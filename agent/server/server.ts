@@ -93,6 +93,11 @@ export type InfoFields = Array<[string, string | number]>;
 /** Error prefixes beyond which errorstats stops adding new kinds (Redis: ERROR_STATS_NUMBER). */
 const MAX_ERROR_KINDS = 128;
 
+/** A connection waiting for the next input turn to process the rest of its input (clients, the replica link). */
+export interface TurnWaiter {
+  nextTurn(): void;
+}
+
 export class Server {
   readonly log: Logger;
   readonly keyspace: Keyspace;
@@ -204,10 +209,10 @@ export class Server {
   readonly blockedByKey = new Map<string, Client[]>();
   /** Clients other than the running one that got replies (pub/sub, monitor, unblocking) and need a flush. */
   private readonly pendingFlush = new Set<Client>();
-  /** Input turns (see INPUT_BYTES_PER_TURN): advanced after each event-loop turn that read client input. */
+  /** Input turns (see INPUT_BYTES_PER_TURN): advanced after each event-loop turn that read input. */
   inputTurn = 0;
   private inputTurnScheduled = false;
-  private clientsWaitingForTurn: Client[] = [];
+  private waitingForTurn: TurnWaiter[] = [];
   private flushScheduled = false;
   /** CLIENT PAUSE state: until when (ms), and which commands; 0 when not paused. */
   pauseUntilMs = 0;
@@ -467,7 +472,7 @@ export class Server {
     const client = this.createClient(socket, addr, laddr);
     this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => {
-      if (!this.inputTurnScheduled) this.scheduleInputTurn();
+      this.inputArrived();
       this.stats.netInputBytes += chunk.length;
       this.stats.readsProcessed++;
       this.beginBatch();
@@ -482,26 +487,27 @@ export class Server {
     socket.on('close', () => client.close());
   }
 
-  /** A client used its input budget for this turn (INPUT_BYTES_PER_TURN): it continues in the next one. */
-  runNextTurn(c: Client): void {
-    this.clientsWaitingForTurn.push(c);
-    if (!this.inputTurnScheduled) this.scheduleInputTurn();
-  }
-
-  /** Ends the input turn after this event-loop turn's reads (check phase), and resumes the clients waiting. */
-  private scheduleInputTurn(): void {
+  /** Input was read in this event-loop turn: the input turn ends after its reads (check phase). */
+  inputArrived(): void {
+    if (this.inputTurnScheduled) return;
     this.inputTurnScheduled = true;
     setImmediate(this.startInputTurn);
+  }
+
+  /** A connection used its input budget for this turn (INPUT_BYTES_PER_TURN): it continues in the next one. */
+  runNextTurn(waiter: TurnWaiter): void {
+    this.waitingForTurn.push(waiter);
+    this.inputArrived();
   }
 
   private readonly startInputTurn = (): void => {
     this.inputTurnScheduled = false;
     this.inputTurn++;
-    const waiting = this.clientsWaitingForTurn;
+    const waiting = this.waitingForTurn;
     if (waiting.length === 0) return;
-    this.clientsWaitingForTurn = [];
+    this.waitingForTurn = [];
     this.refreshClock();
-    for (const c of waiting) c.nextTurn();
+    for (const w of waiting) w.nextTurn();
     if (this.pendingFlush.size > 0) this.flushPending();
   };
 
