@@ -5,7 +5,8 @@
 //    up with every key loaded, and MB/s (size of the same dataset's RDB, measured with SAVE, over that time).
 // 2. The master's throughput and p99 latency under `redis-benchmark -P 16 -c 50 SET` while a full sync runs,
 //    against the same load undisturbed (the load runs in rounds until the sync is over, so it covers the whole
-//    sync and little else).
+//    sync and little else), and with the replica online afterwards (streaming only: the cost of having a replica,
+//    its CPU on the shared cores included).
 // 3. Replication lag (write on the master -> visible on the replica, polled on the replica) p50/p99, idle and
 //    under the same -P 16 SET load.
 // Ratios are agent/redis. Targets (issue 4): full sync time <= 1x Redis; throughput during a full sync >= 70% of
@@ -212,6 +213,11 @@ async function measure(kind) {
     const fullSyncs = Number((await info(master.client, 'stats')).sync_full);
     const syncUnderLoadMs = Number(process.hrtime.bigint() - syncStart) / 1e6;
 
+    // The same load with the replica online (no sync): what serving a replica costs the master on this machine,
+    // the replica's own CPU included (it shares the cores); the figure "during full sync" is bounded by it.
+    await waitCaughtUp(master, replicaPort);
+    const online = await runLoadUntil(master.port, () => false, round, Math.max(3000, 2 * sync.ms));
+
     // 3. Lag idle and under load.
     await waitCaughtUp(master, replicaPort);
     const idle = await measureLag(master, replicaPort, LAG_SAMPLES);
@@ -230,6 +236,7 @@ async function measure(kind) {
       mbPerSec: bytes / 1024 / 1024 / (sync.ms / 1000),
       undisturbed,
       during: loaded,
+      online,
       rounds: loaded.rounds,
       syncedWithinLoad,
       fullSyncs,
@@ -265,6 +272,8 @@ const rows = [
   ['SET -P16 undisturbed (ops/s)', (r) => r.undisturbed.rps, 0],
   ['SET -P16 during full sync (ops/s)', (r) => r.during.rps, 0],
   ['  during/undisturbed', (r) => r.during.rps / r.undisturbed.rps, 2],
+  ['SET -P16 with the replica online (ops/s)', (r) => r.online.rps, 0],
+  ['  online/undisturbed', (r) => r.online.rps / r.undisturbed.rps, 2],
   ['SET -P16 p99 undisturbed (ms)', (r) => r.undisturbed.p99, 2],
   ['SET -P16 p99 during full sync (ms)', (r) => r.during.p99, 2],
   ['SET -P16 max during full sync (ms)', (r) => r.during.max, 1],
