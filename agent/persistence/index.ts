@@ -47,3 +47,4 @@ export type { RdbSnapshotOptions } from './rdbSnapshot';
 export { Persistence, snapshotRegistryOf, MISCONF_RDB } from './persistence';
 export type { ReplicationSaveInfo } from './persistence';
 export { installPersistence, persistenceOf, forkLessSnapshot } from './install';
+export { bufferUrgency } from './snapshotPacing';

@@ -69,17 +69,17 @@ export async function installPersistence(
  */
 export function forkLessSnapshot(
   server: Server,
-  request: { aux: ReadonlyArray<readonly [string, string]> },
+  request: { aux: ReadonlyArray<readonly [string, string]>; urgency?: () => number },
 ): RdbSnapshotStream {
   const p = installed.get(server);
   const registry = p?.registry ?? snapshotRegistryOf(server);
   const config = server.config;
   const options = p
-    ? { ...p.streamOptions('sync'), ...p.rdbWriterOptions() }
+    ? { ...p.streamOptions('sync', request.urgency), ...p.rdbWriterOptions() }
     : {
         compress: config.getBool('rdbcompression'),
         checksum: config.getBool('rdbchecksum'),
-        pace: commandLoadPacing('sync', () => server.stats.totalCommands),
+        pace: commandLoadPacing('sync', () => server.stats.totalCommands, request.urgency),
       };
   return new RdbSnapshotStream(server.keyspace, registry, { ...options, aux: request.aux });
 }

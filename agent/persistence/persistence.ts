@@ -141,13 +141,14 @@ export class Persistence implements PersistenceContext {
     };
   }
 
-  streamOptions(job: SnapshotJob): StreamOptions {
+  /** `urgency`: how close the job is to a limit on its length (snapshotPacing.ts); a full sync reports it. */
+  streamOptions(job: SnapshotJob, urgency?: () => number): StreamOptions {
     return {
       accessMode: this.accessMode(),
       nowMs: () => this.server.clock.nowMs(),
       keysPerPass: this.keysPerPass,
       keyDelayUs: () => this.configInt('rdb-key-save-delay'),
-      pace: commandLoadPacing(job, () => this.server.stats.totalCommands),
+      pace: commandLoadPacing(job, () => this.server.stats.totalCommands, urgency),
     };
   }
 

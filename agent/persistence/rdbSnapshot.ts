@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Keyspace } from '../keyspace/database';
 import type { RdbEntry } from './model';
-import { pauseForClients, type SnapshotPacing } from './snapshotPacing';
+import { pauseForClients, sliceMsFor, type SnapshotPacing } from './snapshotPacing';
 import { DEFAULT_CHUNK_BYTES, RdbEncoder, type RdbWriterOptions } from './rdbWriter';
 import {
   KeyspaceSnapshot,
@@ -149,9 +149,9 @@ export class SnapshotChunkStream implements AsyncIterator<Buffer, void, undefine
         await this.slowStep(delayUs);
       } else {
         // The slice is used up: let clients in (or pause for them) before walking on.
-        if (this.workMs >= this.sliceMs) await this.yieldToClients();
+        if (this.workMs >= sliceMsFor(this.pace, this.sliceMs)) await this.yieldToClients();
         const started = performance.now();
-        const deadline = started + this.sliceMs - this.workMs;
+        const deadline = started + sliceMsFor(this.pace, this.sliceMs) - this.workMs;
         this.walk(() => this.encoder.pendingBytes >= this.chunkBytes || performance.now() >= deadline);
         this.workMs += performance.now() - started;
       }

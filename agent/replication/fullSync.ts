@@ -28,7 +28,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import path from 'node:path';
-import { redisAuxFields } from '../persistence';
+import { bufferUrgency, redisAuxFields } from '../persistence';
 import { REDIS_COMPAT_VERSION } from '../server/server';
 import { ByteBlocks } from './byteBlocks';
 import type { ReplicaPeer } from './replicaPeer';
@@ -170,7 +170,10 @@ export class FullSyncCoordinator {
     const job = new FullSyncJob(this.nextJobId++, mode, offset);
     let source;
     try {
-      source = repl.options.snapshotSource(this.server, { aux });
+      source = repl.options.snapshotSource(this.server, {
+        aux,
+        urgency: () => bufferUrgency(job.pendingBytes, this.server.outputLimitBytes('replica')),
+      });
     } catch (err) {
       this.server.log.warning(`Can't create a snapshot for replication: ${(err as Error).message}`);
       for (const p of peers) repl.dropPeer(p, 'Snapshot for SYNC failed');

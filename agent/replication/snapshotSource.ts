@@ -19,6 +19,11 @@ import { forkLessSnapshot } from '../persistence';
 export interface SnapshotRequest {
   /** AUX fields written after the header, in order. */
   aux: ReadonlyArray<readonly [string, string]>;
+  /**
+   * How close the sync is to dropping its replicas (0..1): their buffered writes against their output-buffer
+   * limit. The snapshot takes more of the server's time as it rises (persistence/snapshotPacing.ts).
+   */
+  urgency?: () => number;
 }
 
 export type SnapshotStream = AsyncIterator<Buffer, void, undefined>;

@@ -577,6 +577,17 @@ export class Server {
    * Applies client-output-buffer-limit for the client's class; closes the client when it is over.
    * Returns true when the client was dropped.
    */
+  /**
+   * The output-buffer limit a class of clients is held to, in bytes: the hard limit, or the soft one when there is
+   * no hard limit, 0 when neither is set.
+   */
+  outputLimitBytes(cls: ClientClass): number {
+    const limits = this.outputLimitTable.get(cls);
+    if (limits === undefined) return 0;
+    const [hard, soft] = limits;
+    return hard > 0 ? hard : soft;
+  }
+
   checkOutputLimits(c: Client, queuedBytes: number): boolean {
     const limits = this.outputLimitTable.get(c.outputClass);
     if (limits === undefined) return false;
