@@ -62,7 +62,13 @@ describe('urgency', () => {
 
   it('lengthens the slices from the stream own length to URGENT_SLICE_MS', () => {
     let u = 0;
-    const pace = { ...commandLoadPacing('sync', () => 0, () => u) };
+    const pace = {
+      ...commandLoadPacing(
+        'sync',
+        () => 0,
+        () => u,
+      ),
+    };
     expect(sliceMsFor(undefined, 2)).toBe(2);
     expect(sliceMsFor(pace, 2)).toBe(2);
     u = 0.5;
