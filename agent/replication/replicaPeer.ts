@@ -39,8 +39,7 @@ export class ReplicaPeer {
   waitingSinceMs: number;
   /** Last time the transfer made progress (repl-timeout while sending the snapshot). */
   progressMs: number;
-  /** The full sync this peer takes part in, until it is online. */
-  job: FullSyncJob | null = null;
+  private currentJob: FullSyncJob | null = null;
   /** Stream bytes queued for the next flush to the socket. */
   out: Buffer[] = [];
   /** Sent SYNC rather than PSYNC: it will not ACK (pre-PSYNC replicas, redis-cli --replica). */
@@ -54,6 +53,19 @@ export class ReplicaPeer {
   ) {
     this.preSync = preSync;
     this.ackTimeMs = this.waitingSinceMs = this.progressMs = nowMs;
+  }
+
+  /**
+   * The full sync this peer takes part in, until it is online. The writes the job buffers meanwhile are this
+   * replica's output as much as its socket's queue (CLIENT LIST omem, as Redis shows them).
+   */
+  get job(): FullSyncJob | null {
+    return this.currentJob;
+  }
+
+  set job(job: FullSyncJob | null) {
+    this.currentJob = job;
+    this.client.outputHeldBytes = job === null ? undefined : () => job.pendingBytes;
   }
 
   get socket(): Socket {

@@ -193,6 +193,9 @@ export class Client implements TurnWaiter {
     );
   }
 
+  /** Output kept for this client outside its socket (a syncing replica's buffered writes), for omem. */
+  outputHeldBytes: (() => number) | undefined = undefined;
+
   /** Bytes received and not yet run (query buffer, in Redis terms). */
   get queryBufferBytes(): number {
     return this.parser.pendingBytes + this.heldBytes;

@@ -1204,7 +1204,7 @@ export class Server {
     if (flags === '') flags = 'N';
     const qbuf = c.queryBufferBytes;
     const obl = c.reply.pendingBytes;
-    const omem = c.socket?.writableLength ?? 0;
+    const omem = (c.socket?.writableLength ?? 0) + (c.outputHeldBytes?.() ?? 0);
     const multiMem = c.multi ? c.multi.queue.reduce((n, q) => n + q.argv.join('').length, 0) : 0;
     const fd = (c.socket as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd ?? -1;
     return (

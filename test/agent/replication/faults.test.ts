@@ -257,6 +257,20 @@ describe('replication faults', () => {
     expect(await replica.client.get('during:99')).toBe(blobValue('during:99', 10_000));
   });
 
+  it('CLIENT LIST counts the writes buffered for a syncing replica in its omem, as Redis does', async () => {
+    master = await startNode('agent');
+    await writeBlob(master, 'base', 2000, 100);
+    await master.client.config('SET', 'rdb-key-save-delay', '1000');
+    replica = await startReplica('agent', master);
+    await waitFor(async () => (await replInfo(replica!)).master_sync_in_progress === '1');
+    await writeBlob(master, 'during', 50, 10_000); // ~500 KB while the snapshot is being sent
+    const line = String(await master.client.call('CLIENT', 'LIST', 'TYPE', 'replica'));
+    expect(line).toMatch(/flags=S /);
+    expect(Number(/omem=(\d+)/.exec(line)![1])).toBeGreaterThanOrEqual(50 * 10_000);
+    await master.client.config('SET', 'rdb-key-save-delay', '0');
+    await waitConverged(master, [replica], 30_000);
+  });
+
   it('a replica overrunning its output buffer limit is dropped, the master does not grow, and it recovers', async () => {
     master = await startNode('agent', ['--client-output-buffer-limit', 'replica 512kb 256kb 1']);
     proxy = await startFaultProxy(master.port);
