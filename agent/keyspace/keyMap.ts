@@ -116,6 +116,11 @@ export class KeyMap<V> implements Iterable<[string, V]> {
     return this.entries();
   }
 
+  /** Calls `fn` for every entry, like Map.forEach: no [key, value] pair per entry, for whole-map scans. */
+  forEach(fn: (value: V, key: string) => void): void {
+    for (const shard of this.shards) shard.forEach(fn);
+  }
+
   /**
    * The entries of the shards numbered `group` modulo `groups` (1 <= groups <= KEY_MAP_SHARDS): the keys whose
    * `shardOf(key) % groups` is `group`, so that a walk in groups visits each key once without hashing it.

@@ -91,8 +91,8 @@ function readLzfString(input: RdbInput, what: string): string {
  * of exactly its length.
  */
 function readLzf(input: RdbInput, what: string, into?: Buffer): { plain: Buffer; plainLen: number } {
-  const compressedLen = readLength(input, `${what} (LZF compressed length)`);
-  const plainLen = readLength(input, `${what} (LZF length)`);
+  const compressedLen = readLength(input, what, 'LZF compressed length');
+  const plainLen = readLength(input, what, 'LZF length');
   if (plainLen > input.maxUnitBytes) {
     throw new RdbError(
       'RDB_LIMIT_EXCEEDED',

@@ -75,9 +75,12 @@ export class RdbValueReader {
   begin(type: number): void {
     this.type = type;
     this.remaining = -1;
-    this.items = [];
-    this.pairs = [];
-    this.scored = [];
+    // Fresh arrays for a collection (they are handed out with its value); a string, most keys, needs none.
+    if (type !== T.STRING) {
+      this.items = [];
+      this.pairs = [];
+      this.scored = [];
+    }
     this.seen = null;
     this.valueOffset = this.input.offset;
   }

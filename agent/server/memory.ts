@@ -124,8 +124,9 @@ export class MemoryAccounting {
     if (dict === this.cachedDict) return this.cachedTotal;
     let t = this.totals.get(dict);
     if (t === undefined) {
-      t = 0;
-      for (const [k, v] of dict) t += entryBytes(k, v);
+      let sum = 0;
+      dict.forEach((v, k) => (sum += entryBytes(k, v)));
+      t = sum;
       this.totals.set(dict, t);
       this.structureChanged = true;
     }

@@ -28,6 +28,9 @@ describe('KeyMap', () => {
     expect(new Map(km)).toEqual(model);
     expect([...km.keys()].sort()).toEqual([...model.keys()].sort());
     expect([...km.values()].sort()).toEqual([...model.values()].sort());
+    const visited = new Map<string, number>();
+    km.forEach((v, k) => visited.set(k, v));
+    expect(visited).toEqual(model);
   });
 
   it('handles the empty key and keys of every length alike', () => {
