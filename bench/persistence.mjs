@@ -3,7 +3,7 @@
 // "key:%012d" with 100-byte values (the keys redis-benchmark -r 1000000 writes to), 1% each lists (16 items),
 // hashes (8 fields), sets (8 members) and zsets (8 members). For each server:
 // - SAVE time and dump file size; BGSAVE time (command to rdb_bgsave_in_progress:0) with no load;
-// - load time at startup ("DB loaded from disk: X seconds" in the log) of its own dump;
+// - load time at startup ("DB loaded from disk: X seconds" in the log) of its own dump, median of 3 restarts;
 // - throughput and p99 latency of `redis-benchmark -P 16 -c 50 -t set -r 1000000 -d 100` undisturbed, then with a
 //   BGSAVE started inside the same load, which runs in rounds of 0.3 s until the BGSAVE is over (so the figure
 //   covers the whole BGSAVE and little else; the undisturbed figure uses the same rounds);
@@ -41,6 +41,8 @@ import {
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 1);
+/** Loads at startup per server (median): a load takes about a second and one sample varied by +-15% here. */
+const LOAD_REPS = Math.max(3, REPS);
 const VALUE_BYTES = 100;
 /** Commands per pipelined batch while populating. */
 const POPULATE_BATCH = 5000;
@@ -276,7 +278,7 @@ async function measure(kind) {
       bgsaves.push((await bgsave(server)).ms);
     }
     const fileBytes = statSync(path.join(dir, 'dump.rdb')).size;
-    for (let r = 0; r < REPS; r++) {
+    for (let r = 0; r < LOAD_REPS; r++) {
       await server.stop();
       server = await startServer(kind, dir);
       loads.push(loadedFromDiskSeconds(server.output()) * 1000);
