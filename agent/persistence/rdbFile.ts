@@ -328,7 +328,7 @@ export class RdbLoader {
 
   constructor(private readonly options: LoadOptions) {
     this.source = options.source ?? 'the RDB file';
-    this.parser = new RdbParser({ source: this.source });
+    this.parser = new RdbParser({ source: this.source, reuseEntries: true });
     this.dbs = Array.from({ length: options.dbCount }, () => ({
       dict: new KeyMap(),
       expires: new KeyMap(),

@@ -53,6 +53,12 @@ export interface RdbReaderOptions {
   maxStringBytes?: number;
   /** Name of the input for error messages (a file path, "replication stream"). */
   source?: string;
+  /**
+   * Reuse one entry event, its entry and the wrapper of a string value for every key: each is valid only until
+   * the next call of next(). For a consumer that applies every event at once (the loader); it saves three
+   * objects per key, a third of the garbage of a load.
+   */
+  reuseEntries?: boolean;
 }
 
 /** The default string limit: Redis allows 512 MiB, V8 strings stop slightly below that. */
@@ -76,6 +82,8 @@ export class RdbParser {
   private readonly verifyChecksum: boolean;
   private readonly source: string | null;
   private state = State.Header;
+  /** The entry event handed out for every key with `reuseEntries`. */
+  private readonly reused: { kind: 'entry'; entry: RdbEntry } | null;
   private failure: RdbError | null = null;
   private version = 0;
   private db = 0;
@@ -88,7 +96,8 @@ export class RdbParser {
 
   constructor(options: RdbReaderOptions = {}) {
     this.input = new RdbInput(options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES);
-    this.values = new RdbValueReader(this.input);
+    this.values = new RdbValueReader(this.input, options.reuseEntries ?? false);
+    this.reused = options.reuseEntries ? { kind: 'entry', entry: emptyEntry() } : null;
     this.verifyChecksum = options.verifyChecksum ?? true;
     this.source = options.source ?? null;
   }
@@ -201,6 +210,16 @@ export class RdbParser {
               message: `key ${this.shownKey()} holds an empty collection; skipped as Redis does`,
               offset: this.keyOffset,
             };
+          }
+          if (this.reused !== null) {
+            const entry = this.reused.entry;
+            entry.db = this.db;
+            entry.key = this.key;
+            entry.value = value;
+            entry.expireAtMs = expireAtMs;
+            entry.lruIdleSec = lruIdleSec >= 0 ? lruIdleSec : undefined;
+            entry.lfuFreq = lfuFreq >= 0 ? lfuFreq : undefined;
+            return this.reused;
           }
           const entry: RdbEntry = { db: this.db, key: this.key, value, expireAtMs };
           if (lruIdleSec >= 0) entry.lruIdleSec = lruIdleSec;
@@ -480,4 +499,16 @@ export async function readRdbContents(
   const c = collector();
   for await (const event of readRdbStream(chunks, options)) c.add(event);
   return c.contents;
+}
+
+/** The entry reused with `reuseEntries`, with every field present from the start (one object shape). */
+function emptyEntry(): RdbEntry {
+  return {
+    db: 0,
+    key: '',
+    value: { type: 'string', value: '' },
+    expireAtMs: null,
+    lruIdleSec: undefined,
+    lfuFreq: undefined,
+  };
 }

@@ -69,7 +69,15 @@ export class RdbValueReader {
   private seen: Set<string> | null = null;
   private valueOffset = 0;
 
-  constructor(private readonly input: RdbInput) {}
+  /** With `reuseStrings`, the wrapper handed out for every string value (valid until the next value). */
+  private readonly stringValue: { type: 'string'; value: string } | null;
+
+  constructor(
+    private readonly input: RdbInput,
+    reuseStrings = false,
+  ) {
+    this.stringValue = reuseStrings ? { type: 'string', value: '' } : null;
+  }
 
   /** Starts a value of the given type at the input's position (after the key). */
   begin(type: number): void {
@@ -95,7 +103,9 @@ export class RdbValueReader {
       case T.STRING: {
         const value = readString(input, 'string value');
         input.commit();
-        return { type: 'string', value };
+        if (this.stringValue === null) return { type: 'string', value };
+        this.stringValue.value = value;
+        return this.stringValue;
       }
       case T.LIST:
         this.readCount('list length');
