@@ -64,10 +64,10 @@ export function readLengthOrEncoding(input: RdbInput): number {
   throw new RdbError('RDB_CORRUPT', `unknown length encoding byte 0x${first.toString(16)}`, input.offset);
 }
 
-/** Reads a length where a special string encoding would be invalid; `what` names it in errors. */
 /**
- * Reads a length; `what` (and `detail`, shown in parentheses after it) name it in the error. Two constant labels
- * rather than one composed string: composing it on every call was a third of the garbage of loading 1M keys.
+ * Reads a length where a special string encoding would be invalid; `what` (and `detail`, shown in parentheses
+ * after it) name it in the error. Two constant labels rather than one composed string: composing it on every
+ * call was a third of the garbage of loading 1M keys.
  */
 export function readLength(input: RdbInput, what: string, detail?: string): number {
   const at = input.offset;
