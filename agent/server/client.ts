@@ -109,6 +109,8 @@ export class Client implements TurnWaiter {
   private inputTurn = -1;
   private turnInputBytes = 0;
   private waitingForTurn = false;
+  /** Output kept for this client outside its socket (a syncing replica's buffered writes), for omem. */
+  outputHeldBytes: (() => number) | undefined = undefined;
   /** Mirrored into the parser, whose limits are stricter before authentication. */
   private _authenticated = true;
 
@@ -192,9 +194,6 @@ export class Client implements TurnWaiter {
       !this.closed
     );
   }
-
-  /** Output kept for this client outside its socket (a syncing replica's buffered writes), for omem. */
-  outputHeldBytes: (() => number) | undefined = undefined;
 
   /** Bytes received and not yet run (query buffer, in Redis terms). */
   get queryBufferBytes(): number {

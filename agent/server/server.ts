@@ -574,10 +574,6 @@ export class Server {
   }
 
   /**
-   * Applies client-output-buffer-limit for the client's class; closes the client when it is over.
-   * Returns true when the client was dropped.
-   */
-  /**
    * The output-buffer limit a class of clients is held to, in bytes: the hard limit, or the soft one when there is
    * no hard limit, 0 when neither is set.
    */
@@ -588,6 +584,10 @@ export class Server {
     return hard > 0 ? hard : soft;
   }
 
+  /**
+   * Applies client-output-buffer-limit for the client's class; closes the client when it is over.
+   * Returns true when the client was dropped.
+   */
   checkOutputLimits(c: Client, queuedBytes: number): boolean {
     const limits = this.outputLimitTable.get(c.outputClass);
     if (limits === undefined) return false;
