@@ -27,7 +27,7 @@
  * chain of replicas shares one history (same replid, same offsets).
  */
 import type { Socket } from 'node:net';
-import { INPUT_BYTES_PER_TURN, type Client } from '../server/client';
+import { INPUT_BYTES_PER_TURN, TurnInputBudget, type Client } from '../server/client';
 import type { Server, TurnWaiter } from '../server/server';
 import type { Replication } from './replication';
 import { installLoadedDatabases } from '../persistence/rdbFile';
@@ -112,9 +112,8 @@ export class ReplicaLink implements TurnWaiter {
    */
   private pendingInput: Buffer[] = [];
   private pendingInputBytes = 0;
-  /** Input processed in the server's input turn `inputTurn`; a link over its budget waits for the next turn. */
-  private inputTurn = -1;
-  private turnInputBytes = 0;
+  /** Input processed in this input turn; a link over its budget waits for the next turn. */
+  private readonly turnInput = new TurnInputBudget();
   private waitingForTurn = false;
 
   constructor(
@@ -328,14 +327,11 @@ export class ReplicaLink implements TurnWaiter {
     const socket = this.socket;
     if (socket === null) return;
     const turn = this.server.inputTurn;
-    if (this.inputTurn !== turn) {
-      this.inputTurn = turn;
-      this.turnInputBytes = 0;
-    }
     const budget = this.state === 'transfer' ? SNAPSHOT_BYTES_PER_TURN : INPUT_BYTES_PER_TURN;
-    while (this.pendingInput.length > 0 && this.turnInputBytes < budget) {
+    while (this.pendingInput.length > 0) {
+      const room = this.turnInput.left(turn, budget);
+      if (room <= 0) break;
       let piece = this.pendingInput[0];
-      const room = budget - this.turnInputBytes;
       if (piece.length > room) {
         this.pendingInput[0] = piece.subarray(room);
         piece = piece.subarray(0, room);
@@ -343,7 +339,7 @@ export class ReplicaLink implements TurnWaiter {
         this.pendingInput.shift();
       }
       this.pendingInputBytes -= piece.length;
-      this.turnInputBytes += piece.length;
+      this.turnInput.spend(turn, piece.length);
       try {
         this.onData(piece);
       } catch (err) {

@@ -36,6 +36,30 @@ export const EARLY_FLUSH_BYTES = 1024 * 1024;
  */
 export const INPUT_BYTES_PER_TURN = 16 * 1024;
 
+/** The input a connection ran in the server's current input turn (Server.inputTurn), against its budget. */
+export class TurnInputBudget {
+  private turn = -1;
+  private bytes = 0;
+
+  /** Bytes that may still run in `turn` out of `budgetBytes`; a new turn starts with all of them. */
+  left(turn: number, budgetBytes = INPUT_BYTES_PER_TURN): number {
+    this.startTurn(turn);
+    return budgetBytes - this.bytes;
+  }
+
+  /** Counts `bytes` run in `turn`. */
+  spend(turn: number, bytes: number): void {
+    this.startTurn(turn);
+    this.bytes += bytes;
+  }
+
+  private startTurn(turn: number): void {
+    if (turn === this.turn) return;
+    this.turn = turn;
+    this.bytes = 0;
+  }
+}
+
 export interface MultiState {
   queue: Array<{ cmd: Command; argv: string[] }>;
   /** A queued command was rejected (EXECABORT at EXEC). */
@@ -105,9 +129,8 @@ export class Client implements TurnWaiter {
   private heldChunks: Buffer[] = [];
   private heldBytes = 0;
   private readPaused = false;
-  /** Input run in the server's input turn `inputTurn`; at INPUT_BYTES_PER_TURN the client waits for the next. */
-  private inputTurn = -1;
-  private turnInputBytes = 0;
+  /** Input run in this input turn; at INPUT_BYTES_PER_TURN the client waits for the next. */
+  private readonly turnInput = new TurnInputBudget();
   private waitingForTurn = false;
   /** Output kept for this client outside its socket (a syncing replica's buffered writes), for omem. */
   outputHeldBytes: (() => number) | undefined = undefined;
@@ -220,12 +243,8 @@ export class Client implements TurnWaiter {
   private countTurnInput(bytes: number): void {
     if (this.parser.fillingBigArgument) return;
     const turn = this.server.inputTurn;
-    if (this.inputTurn !== turn) {
-      this.inputTurn = turn;
-      this.turnInputBytes = 0;
-    }
-    this.turnInputBytes += bytes;
-    if (this.turnInputBytes < INPUT_BYTES_PER_TURN || this.socket === null || this.closed) return;
+    this.turnInput.spend(turn, bytes);
+    if (this.turnInput.left(turn) > 0 || this.socket === null || this.closed) return;
     this.waitingForTurn = true;
     this.socket.pause();
     this.server.runNextTurn(this);
