@@ -406,14 +406,20 @@ export class SshTransport implements Transport {
     const client = await this.connection();
     const server = net.createServer((sock) => {
       sock.pause();
+      // From the accept on: a local client may reset while the channel is still opening, and an unhandled
+      // socket error would end the process. Closing the socket closes the channel (below).
+      sock.on('error', () => sock.destroy());
       client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
         if (err) {
           sock.destroy();
           return;
         }
+        if (sock.destroyed) {
+          stream.close();
+          return;
+        }
         sock.pipe(stream).pipe(sock);
         sock.resume();
-        sock.on('error', () => stream.close());
         stream.on('error', () => sock.destroy());
         sock.on('close', () => stream.close());
       });

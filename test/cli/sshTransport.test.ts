@@ -158,6 +158,40 @@ test('forward reaches a port on the remote side through the connection', async (
   }
 });
 
+test('forward survives a local client that resets before its channel is open', async () => {
+  const echo = net.createServer((s) => {
+    s.on('error', () => s.destroy());
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+  const port = (echo.address() as net.AddressInfo).port;
+  try {
+    const t = transport('alpha');
+    const fwd = await t.forward('127.0.0.1', port);
+    // Reset at once: the forward has accepted the socket and is still opening its SSH channel. Several, since
+    // whether the reset reaches the socket before the channel opens is a race.
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const early = net.connect(fwd.port, fwd.host, () => early.resetAndDestroy());
+        early.on('error', () => undefined);
+        await new Promise((r) => early.once('close', r));
+      }),
+    );
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(fwd.port, fwd.host, () => s.write('still here'));
+      s.once('data', (d) => {
+        resolve(d.toString());
+        s.destroy();
+      });
+      s.once('error', reject);
+    });
+    expect(reply).toBe('still here');
+    await fwd.close();
+  } finally {
+    echo.close();
+  }
+});
+
 test('a jump host carries the connection to the target, verifying both host keys', async () => {
   const alpha = lab.host('alpha');
   const beta = lab.host('beta');
