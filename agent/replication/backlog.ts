@@ -45,20 +45,21 @@ export class ReplicationBacklog {
     return this.lastOffset - this.held + 1;
   }
 
-  append(data: Buffer): void {
+  /** Appends the first `length` bytes of `data`. */
+  append(data: Buffer, length = data.length): void {
     const cap = this.ring.length;
-    this.lastOffset += data.length;
-    if (data.length >= cap) {
-      data.copy(this.ring, 0, data.length - cap);
+    this.lastOffset += length;
+    if (length >= cap) {
+      data.copy(this.ring, 0, length - cap, length);
       this.writeIndex = 0;
       this.held = cap;
       return;
     }
-    const first = Math.min(data.length, cap - this.writeIndex);
+    const first = Math.min(length, cap - this.writeIndex);
     data.copy(this.ring, this.writeIndex, 0, first);
-    if (first < data.length) data.copy(this.ring, 0, first);
-    this.writeIndex = (this.writeIndex + data.length) % cap;
-    this.held = Math.min(cap, this.held + data.length);
+    if (first < length) data.copy(this.ring, 0, first, length);
+    this.writeIndex = (this.writeIndex + length) % cap;
+    this.held = Math.min(cap, this.held + length);
   }
 
   /** Can a replica continue from `nextOffset` (the first byte it lacks)? */

@@ -1,6 +1,6 @@
 /**
  * An append-only byte store in fixed-size blocks: what the master keeps of the replication stream for replicas
- * that are still receiving their snapshot. The stream arrives as one small Buffer per command; keeping those
+ * that are still receiving their snapshot. The stream arrives a command at a time; keeping a Buffer per command
  * would mean millions of small objects for the GC to trace during a long full sync. Copying them into large
  * blocks costs one memcpy per command and keeps the object count at bytes / BLOCK_BYTES.
  *
@@ -21,21 +21,22 @@ export class ByteBlocks {
     return this.total;
   }
 
-  append(data: Buffer): void {
+  /** Appends the first `length` bytes of `data`. */
+  append(data: Buffer, length = data.length): void {
     let at = 0;
-    while (at < data.length) {
+    while (at < length) {
       let block = this.blocks[this.blocks.length - 1];
       if (block === undefined || this.fill === block.length) {
-        block = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, data.length - at));
+        block = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, length - at));
         this.blocks.push(block);
         this.fill = 0;
       }
-      const n = Math.min(block.length - this.fill, data.length - at);
+      const n = Math.min(block.length - this.fill, length - at);
       data.copy(block, this.fill, at, at + n);
       this.fill += n;
       at += n;
     }
-    this.total += data.length;
+    this.total += length;
   }
 
   /** Everything appended so far, as views in order. */

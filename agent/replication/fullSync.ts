@@ -344,11 +344,11 @@ export class FullSyncCoordinator {
   }
 
   /** Keeps stream bytes for replicas that do not have their snapshot yet; enforces their buffer limits. */
-  onStream(data: Buffer): void {
+  onStream(data: Buffer, length: number): void {
     if (this.jobs.size === 0) return;
     for (const job of [...this.jobs]) {
       if (job.peers.size === 0) continue;
-      job.pending.append(data);
+      job.pending.append(data, length);
       for (const peer of [...job.peers]) this.server.checkOutputLimits(peer.client, job.pendingBytes);
     }
   }

@@ -7,13 +7,15 @@
  * on a replica, from the link, which forwards exactly the bytes it applied. A replica ignores its own local
  * propagation (writable-replica writes stay local, as in Redis).
  *
- * Replica output: online replicas get the stream through a per-tick flush (setImmediate), so a burst of writes
- * from many clients becomes one socket write per replica; the backlog and offsets are updated at once, so WAIT
- * and PSYNC always see exact offsets. A replica whose unsent output passes client-output-buffer-limit (replica
+ * Replica output: online replicas all get the same bytes, collected in one buffer and written once per
+ * STREAM_WRITE_BYTES and at the end of the event-loop turn, so a burst of writes from many clients becomes a few
+ * socket writes per replica; a replica becomes online only after that buffer went out to the others. The backlog
+ * and offsets are updated at once, so WAIT and PSYNC always see exact offsets. A replica whose unsent output passes client-output-buffer-limit (replica
  * class) is dropped; the master's memory is never what gives.
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { ByteSink } from '../persistence/byteSink';
 import type { Client } from '../server/client';
 import type { PropagatedCommand, Server } from '../server/server';
 import { ReplicationBacklog } from './backlog';
@@ -23,7 +25,7 @@ import { ReplicaLink } from './link';
 import { ReplicaPeer, emptyHandshake, type ReplicaHandshake } from './replicaPeer';
 import { ReplicationIds, type RandomBytes } from './replicationIds';
 import { defaultSnapshotSource, type SnapshotSource } from './snapshotSource';
-import { StreamDbTracker, encodeCommand } from './streamEncoding';
+import { StreamEncoder, encodeCommand } from './streamEncoding';
 
 export interface ReplicationOptions {
   random?: RandomBytes;
@@ -42,6 +44,13 @@ interface Waiter {
 /** How often a shutdown checks whether the replicas caught up. */
 const SHUTDOWN_POLL_MS = 10;
 
+/**
+ * Stream bytes for online replicas are written at once when this many are waiting, rather than at the end of the
+ * event-loop turn: a turn under many clients runs hundreds of writes, and replicas should not wait for the last
+ * of them. A few writes per turn cost next to nothing.
+ */
+const STREAM_WRITE_BYTES = 16 * 1024;
+
 const GETACK = Buffer.from(encodeCommand(['REPLCONF', 'GETACK', '*']), 'latin1');
 const PING = Buffer.from(encodeCommand(['PING']), 'latin1');
 
@@ -50,7 +59,9 @@ export class Replication {
   backlog: ReplicationBacklog | null = null;
   /** master_repl_offset while there is no backlog. */
   private offsetWithoutBacklog = 0;
-  readonly stream = new StreamDbTracker();
+  readonly stream = new StreamEncoder();
+  /** Stream bytes not yet written to the online replicas (the same for all of them). */
+  private readonly onlineOut = new ByteSink(STREAM_WRITE_BYTES * 4);
   readonly peers = new Map<Client, ReplicaPeer>();
   /** REPLCONF data of connections that are not replicas yet. */
   readonly handshakes = new WeakMap<Client, ReplicaHandshake>();
@@ -211,23 +222,28 @@ export class Replication {
     this.beforeStreamUse();
     if (this.backlog === null && this.peers.size === 0) return;
     this.ensureBacklog();
-    this.appendStream(this.stream.encode(batch));
+    this.appendStream(this.stream.bytes, this.stream.encode(batch));
     this.lastWriteOffset = this.masterOffset;
   };
 
-  /** Appends stream bytes: backlog, replicas waiting for their snapshot's end, online replicas. */
-  appendStream(data: Buffer): void {
-    if (data.length === 0) return;
+  /**
+   * Appends the first `length` bytes of `data` to the stream: backlog, replicas waiting for their snapshot's end,
+   * online replicas.
+   */
+  appendStream(data: Buffer, length = data.length): void {
+    if (length === 0) return;
     if (this.backlog === null) this.ensureBacklog();
-    this.backlog!.append(data);
-    this.fullSync.onStream(data);
-    let queued = false;
-    for (const peer of this.peers.values()) {
-      if (peer.state !== 'online') continue;
-      peer.out.push(data);
-      queued = true;
-    }
-    if (queued) this.scheduleFlush();
+    this.backlog!.append(data, length);
+    this.fullSync.onStream(data, length);
+    if (!this.hasOnlinePeer()) return;
+    this.onlineOut.bytes(data, 0, length);
+    if (this.onlineOut.pendingBytes >= STREAM_WRITE_BYTES) this.flushPeers();
+    else this.scheduleFlush();
+  }
+
+  private hasOnlinePeer(): boolean {
+    for (const peer of this.peers.values()) if (peer.state === 'online') return true;
+    return false;
   }
 
   private scheduleFlush(): void {
@@ -239,20 +255,26 @@ export class Replication {
     });
   }
 
-  /** Writes queued stream bytes to every online replica, then applies the output-buffer limits. */
+  /** Writes the stream bytes collected for online replicas, then applies their output-buffer limits. */
   flushPeers(): void {
+    if (this.onlineOut.pendingBytes === 0) return;
+    const data = this.onlineOut.takeAll();
     for (const peer of [...this.peers.values()]) {
-      if (peer.out.length === 0) continue;
-      const out = peer.out;
-      peer.out = [];
-      if (peer.closed) continue;
+      if (peer.state !== 'online' || peer.closed) continue;
       const socket = peer.socket;
-      // One write per tick: joining small pieces costs one copy, a stream write per piece costs far more.
-      const data = out.length === 1 ? out[0] : Buffer.concat(out);
       socket.write(data);
       this.server.stats.netReplOutputBytes += data.length;
       this.server.checkOutputLimits(peer.client, socket.writableLength);
     }
+  }
+
+  /**
+   * From here the stream flows to `peer` as it is appended. What is collected for the others was appended before
+   * (the peer got it from the backlog or its snapshot's buffer): it goes out first.
+   */
+  private startStreaming(peer: ReplicaPeer): void {
+    this.flushPeers();
+    peer.state = 'online';
   }
 
   /** Appends a PING to the stream (repl-ping-replica-period), as Redis does: no SELECT, counted in offsets. */
@@ -368,7 +390,7 @@ export class Replication {
       return false;
     }
     const peer = this.addPeer(c, false);
-    peer.state = 'online';
+    this.startStreaming(peer);
     peer.ackOffset = nextOffset - 1;
     const data = this.backlog.readFrom(nextOffset);
     peer.write(handshake.capaPsync2 ? `+CONTINUE ${this.ids.replid}\r\n` : '+CONTINUE\r\n');
@@ -410,7 +432,7 @@ export class Replication {
 
   /** A replica became online: the stream flows to it from here. */
   peerOnline(peer: ReplicaPeer): void {
-    peer.state = 'online';
+    this.startStreaming(peer);
     peer.ackTimeMs = this.server.nowMs;
     this.server.log.notice(`Synchronization with replica ${peer.name} succeeded`);
   }

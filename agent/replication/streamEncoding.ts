@@ -3,36 +3,100 @@
  * exactly what a client would send, so replicas and the AOF apply them through the normal dispatch.
  *
  * The stream has a "current database" like a client connection: a SELECT is emitted whenever the next command
- * targets another database than the previous one. `StreamDbTracker.selectedDb` is -1 when the next command must
+ * targets another database than the previous one. `StreamEncoder.selectedDb` is -1 when the next command must
  * be preceded by a SELECT whatever its database (after a full-sync snapshot starts, or after a promotion), as
  * Redis does with `slaveseldb = -1`. Commands with dbId -1 (PING, REPLCONF GETACK) need no database.
  *
- * Arguments are latin1 strings (one char per byte); a batch is encoded into one string and converted once.
+ * Arguments are latin1 strings (one char per byte). Every write a master runs is encoded here, so a batch is
+ * written straight into one reused scratch buffer: every consumer (backlog, replicas, full-sync buffers) copies
+ * the bytes anyway, and building strings and a Buffer per command was most of the garbage a write made.
  */
 import type { PropagatedCommand } from '../server/server';
 
-/** Appends the RESP encoding of one command to `out`. */
+/** The RESP encoding of one command, as a latin1 string (handshakes, fixed stream commands). */
 export function encodeCommand(argv: readonly string[]): string {
   let out = `*${argv.length}\r\n`;
   for (const a of argv) out += `$${a.length}\r\n${a}\r\n`;
   return out;
 }
 
-export class StreamDbTracker {
+/** Scratch size the encoder starts with and returns to after a batch that needed more. */
+const SCRATCH_BYTES = 64 * 1024;
+/** Room for one header line: a `*` or `$`, a length of up to 16 digits, CRLF. */
+const HEADER_BYTES = 20;
+/** Arguments shorter than this are copied char by char (cheaper than a call into the runtime). */
+const SHORT_ARG_CHARS = 32;
+
+export class StreamEncoder {
   /** Database selected in the stream, -1 when unknown (the next command gets a SELECT). */
   selectedDb = -1;
+  /** Holds the last batch encoded, from index 0. */
+  private scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  private pos = 0;
 
-  /** Encodes a batch of propagated commands, inserting SELECTs where the database changes. */
-  encode(batch: readonly PropagatedCommand[]): Buffer {
-    let text = '';
+  /** The scratch buffer; the last `encode` wrote its first bytes. */
+  get bytes(): Buffer {
+    return this.scratch;
+  }
+
+  /**
+   * Encodes a batch of propagated commands, inserting SELECTs where the database changes. Returns the length of
+   * the encoding, held in `bytes` until the next call.
+   */
+  encode(batch: readonly PropagatedCommand[]): number {
+    if (this.scratch.length > SCRATCH_BYTES && this.pos > 0) this.scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+    this.pos = 0;
     for (const { dbId, argv } of batch) {
       if (dbId >= 0 && dbId !== this.selectedDb) {
-        const id = String(dbId);
-        text += `*2\r\n$6\r\nSELECT\r\n$${id.length}\r\n${id}\r\n`;
+        this.command(['SELECT', String(dbId)]);
         this.selectedDb = dbId;
       }
-      text += encodeCommand(argv);
+      this.command(argv);
     }
-    return Buffer.from(text, 'latin1');
+    return this.pos;
+  }
+
+  private command(argv: readonly string[]): void {
+    this.header(0x2a, argv.length);
+    for (const a of argv) {
+      const n = a.length;
+      this.header(0x24, n);
+      this.ensure(n + 2);
+      const buf = this.scratch;
+      let p = this.pos;
+      if (n < SHORT_ARG_CHARS) {
+        for (let i = 0; i < n; i++) buf[p++] = a.charCodeAt(i);
+      } else {
+        p += buf.latin1Write(a, p, n);
+      }
+      buf[p++] = 0x0d;
+      buf[p++] = 0x0a;
+      this.pos = p;
+    }
+  }
+
+  /** Writes `<prefix><n>\r\n`. */
+  private header(prefix: number, n: number): void {
+    this.ensure(HEADER_BYTES);
+    const buf = this.scratch;
+    let p = this.pos;
+    buf[p++] = prefix;
+    if (n < 10) {
+      buf[p++] = 0x30 + n;
+    } else {
+      const digits = String(n);
+      for (let i = 0; i < digits.length; i++) buf[p++] = digits.charCodeAt(i);
+    }
+    buf[p++] = 0x0d;
+    buf[p++] = 0x0a;
+    this.pos = p;
+  }
+
+  /** Makes room for `n` more bytes, keeping what the batch wrote so far. */
+  private ensure(n: number): void {
+    if (this.pos + n <= this.scratch.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.pos + n));
+    this.scratch.copy(grown, 0, 0, this.pos);
+    this.scratch = grown;
   }
 }

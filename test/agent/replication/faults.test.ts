@@ -137,6 +137,38 @@ describe('replication faults', () => {
     expect(countLog(master, /for lack of backlog/)).toBe(1);
   });
 
+  it('a replica that continues partially while another one streams under a write load gets each byte once', async () => {
+    // Online replicas share one buffer of stream bytes written at the end of a turn; a replica that comes online
+    // mid-turn must get what was appended before it from the backlog only, and what follows from that buffer.
+    master = await startNode('agent', ['--repl-backlog-size', '16mb']);
+    const other = await startReplica('agent', master);
+    proxy = await startFaultProxy(master.port);
+    replica = await startReplica('agent', { port: proxy.port });
+    try {
+      await waitConverged(master, [other, replica]);
+      const s0 = await stats(master);
+      let writing = true;
+      const writer = (first: number) => async () => {
+        const client = master!.client.duplicate();
+        for (let seed = first; writing; seed += 2) await mixedWrites(client, 500, seed);
+        client.disconnect();
+      };
+      const load = Promise.all([writer(100)(), writer(101)()]);
+      const cuts = 20;
+      for (let i = 0; i < cuts; i++) {
+        const okBefore = (await stats(master)).ok;
+        proxy.cut();
+        await waitFor(async () => (await stats(master!)).ok > okBefore);
+      }
+      writing = false;
+      await load;
+      await waitConverged(master, [other, replica]);
+      expect(await stats(master)).toEqual({ full: s0.full, ok: s0.ok + cuts, err: s0.err });
+    } finally {
+      await stopAll([other]);
+    }
+  });
+
   it('a silent link is detected by repl-timeout on both sides and continues partially afterwards', async () => {
     master = await startNode('agent', ['--repl-timeout', '2']);
     await mixedWrites(master.client, 500, 51);
