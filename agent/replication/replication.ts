@@ -63,6 +63,8 @@ export class Replication {
   /** Stream bytes not yet written to the online replicas (the same for all of them). */
   private readonly onlineOut = new ByteSink(STREAM_WRITE_BYTES * 4);
   readonly peers = new Map<Client, ReplicaPeer>();
+  /** The peers in state online, which the stream flows to as it is appended (indexed for the per-write path). */
+  private readonly onlinePeers: ReplicaPeer[] = [];
   /** REPLCONF data of connections that are not replicas yet. */
   readonly handshakes = new WeakMap<Client, ReplicaHandshake>();
   readonly fullSync: FullSyncCoordinator;
@@ -235,15 +237,10 @@ export class Replication {
     if (this.backlog === null) this.ensureBacklog();
     this.backlog!.append(data, length);
     this.fullSync.onStream(data, length);
-    if (!this.hasOnlinePeer()) return;
+    if (this.onlinePeers.length === 0) return;
     this.onlineOut.bytes(data, 0, length);
     if (this.onlineOut.pendingBytes >= STREAM_WRITE_BYTES) this.flushPeers();
     else this.scheduleFlush();
-  }
-
-  private hasOnlinePeer(): boolean {
-    for (const peer of this.peers.values()) if (peer.state === 'online') return true;
-    return false;
   }
 
   private scheduleFlush(): void {
@@ -259,8 +256,8 @@ export class Replication {
   flushPeers(): void {
     if (this.onlineOut.pendingBytes === 0) return;
     const data = this.onlineOut.takeAll();
-    for (const peer of [...this.peers.values()]) {
-      if (peer.state !== 'online' || peer.closed) continue;
+    for (const peer of [...this.onlinePeers]) {
+      if (peer.closed) continue;
       const socket = peer.socket;
       socket.write(data);
       this.server.stats.netReplOutputBytes += data.length;
@@ -275,6 +272,7 @@ export class Replication {
   private startStreaming(peer: ReplicaPeer): void {
     this.flushPeers();
     peer.state = 'online';
+    this.onlinePeers.push(peer);
   }
 
   /** Appends a PING to the stream (repl-ping-replica-period), as Redis does: no SELECT, counted in offsets. */
@@ -351,6 +349,8 @@ export class Replication {
     c.kind = 'replica';
     c.reply.take();
     c.reply.enabled = false;
+    const previous = this.peers.get(c);
+    if (previous !== undefined) this.forgetOnline(previous);
     this.peers.set(c, peer);
     return peer;
   }
@@ -411,12 +411,18 @@ export class Replication {
     const peer = this.peers.get(c);
     if (peer === undefined) return;
     this.peers.delete(c);
+    this.forgetOnline(peer);
     this.fullSync.detach(peer);
     if (peer.state === 'online') {
       this.server.log.notice(`Connection with replica ${peer.name} lost.`);
     }
     if (this.peers.size === 0) this.noReplicasSinceMs = this.server.nowMs;
     this.checkWaiters();
+  }
+
+  private forgetOnline(peer: ReplicaPeer): void {
+    const i = this.onlinePeers.indexOf(peer);
+    if (i >= 0) this.onlinePeers.splice(i, 1);
   }
 
   /** Drops a replica (it will reconnect and resynchronize). */

@@ -8,7 +8,9 @@
  * accepts nothing else; anything else is a protocol error that ends the link.
  *
  * Correct for any split of the input: the state survives between feeds and no byte is scanned twice; a large
- * bulk spanning many chunks is collected as a list of slices and joined once.
+ * bulk spanning many chunks is collected as a list of slices and joined once. A replica runs every write of its
+ * master through here, so a feed allocates little beyond the arguments themselves: the bytes completed in a
+ * chunk are kept as one slice, and a command name that repeats reuses the previous string.
  */
 
 /** Limits of the stream reader; a violation is a protocol error (the link is dropped and resynchronized). */
@@ -42,13 +44,20 @@ const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
 const MINUS = 45;
+/** The argv between commands (a command always gets a new array). */
+const NO_ARGS: string[] = [];
+/** Command names up to this length are remembered for reuse by the next command. */
+const NAME_CACHE_MAX_CHARS = 32;
 
 export class StreamReader {
   private expect = Expect.MultibulkHeader;
   /** Partial header line carried over from the previous chunk. */
   private line = '';
   private argsLeft = 0;
-  private argv: string[] = [];
+  private argv: string[] = NO_ARGS;
+  private argIndex = 0;
+  /** The previous command's name. */
+  private lastName = '';
   /** Bytes of the current bulk still missing, including its CRLF. */
   private bulkLeft = 0;
   private bulkLen = 0;
@@ -74,82 +83,91 @@ export class StreamReader {
     let pos = 0;
     /** Start of the current command's bytes within this chunk. */
     let commandStart = 0;
+    /** Start of the first command completed in this chunk (-1: none yet); they end at commandStart. */
+    let completedStart = -1;
     const len = chunk.length;
-    while (pos < len) {
-      if (this.expect === Expect.BulkData) {
-        const take = Math.min(this.bulkLeft, len - pos);
-        if (take === this.bulkLeft && this.bulkPieces.length === 0) {
-          this.argv.push(chunk.latin1Slice(pos, pos + this.bulkLen));
-        } else {
-          this.bulkPieces.push(chunk.subarray(pos, pos + take));
-          if (take === this.bulkLeft) {
-            const joined = Buffer.concat(this.bulkPieces);
-            this.argv.push(joined.latin1Slice(0, this.bulkLen));
-            this.bulkPieces = [];
+    try {
+      while (pos < len) {
+        if (this.expect === Expect.BulkData) {
+          const take = Math.min(this.bulkLeft, len - pos);
+          if (take === this.bulkLeft && this.bulkPieces.length === 0) {
+            this.pushArg(chunk, pos, this.bulkLen);
+          } else {
+            this.bulkPieces.push(chunk.subarray(pos, pos + take));
+            if (take === this.bulkLeft) {
+              const joined = Buffer.concat(this.bulkPieces);
+              this.pushArg(joined, 0, this.bulkLen);
+              this.bulkPieces = [];
+            }
+          }
+          pos += take;
+          this.bulkLeft -= take;
+          if (this.bulkLeft > 0) break;
+          this.expect = Expect.BulkHeader;
+          if (--this.argsLeft === 0) {
+            if (completedStart < 0) completedStart = commandStart;
+            this.finishCommand(pos - commandStart, onCommand);
+            commandStart = pos;
+          }
+          continue;
+        }
+        // Header lines are a few bytes: find the LF by hand rather than with a native call per line.
+        let nl = -1;
+        for (let i = pos; i < len; i++) {
+          if (chunk[i] === LF) {
+            nl = i;
+            break;
           }
         }
-        pos += take;
-        this.bulkLeft -= take;
-        if (this.bulkLeft > 0) break;
-        this.expect = Expect.BulkHeader;
-        if (--this.argsLeft === 0) {
-          this.finishCommand(chunk, commandStart, pos, onCommand);
-          commandStart = pos;
-        }
-        continue;
-      }
-      // Header lines are a few bytes: find the LF by hand rather than with a native call per line.
-      let nl = -1;
-      for (let i = pos; i < len; i++) {
-        if (chunk[i] === LF) {
-          nl = i;
+        if (nl < 0) {
+          this.line += chunk.latin1Slice(pos, len);
+          if (this.line.length > this.limits.maxHeaderBytes) {
+            throw new StreamProtocolError('header line too long in the replication stream');
+          }
+          pos = len;
           break;
         }
-      }
-      if (nl < 0) {
-        this.line += chunk.latin1Slice(pos, len);
-        if (this.line.length > this.limits.maxHeaderBytes) {
-          throw new StreamProtocolError('header line too long in the replication stream');
+        const multibulk = this.expect === Expect.MultibulkHeader;
+        const prefix = multibulk ? STAR : DOLLAR;
+        let n: number | null;
+        if (this.line.length === 0) {
+          const end = nl > pos && chunk[nl - 1] === CR ? nl - 1 : nl;
+          if (multibulk && end === pos) {
+            // A bare newline between commands (keepalive): its bytes count with the next command.
+            pos = nl + 1;
+            continue;
+          }
+          n = parseHeaderBytes(chunk, pos, end, prefix);
+          if (n === null) this.badHeader(chunk.latin1Slice(pos, end), multibulk);
+        } else {
+          let text = this.line + chunk.latin1Slice(pos, nl);
+          this.line = '';
+          if (text.length > 0 && text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
+          if (multibulk && text.length === 0) {
+            pos = nl + 1;
+            continue;
+          }
+          n = parseHeaderText(text, prefix);
+          if (n === null) this.badHeader(text, multibulk);
         }
-        pos = len;
-        break;
-      }
-      const multibulk = this.expect === Expect.MultibulkHeader;
-      const prefix = multibulk ? STAR : DOLLAR;
-      let n: number | null;
-      if (this.line.length === 0) {
-        const end = nl > pos && chunk[nl - 1] === CR ? nl - 1 : nl;
-        if (multibulk && end === pos) {
-          // A bare newline between commands (keepalive): its bytes count with the next command.
-          pos = nl + 1;
-          continue;
+        pos = nl + 1;
+        if (multibulk) {
+          if (n! > this.limits.maxArgs) this.badHeader(`*${n}`, true);
+          if (n! <= 0) continue;
+          this.argsLeft = n!;
+          this.argv = new Array<string>(n!);
+          this.argIndex = 0;
+          this.expect = Expect.BulkHeader;
+        } else {
+          if (n! < 0 || n! > this.limits.maxBulkBytes) this.badHeader(`$${n}`, false);
+          this.bulkLen = n!;
+          this.bulkLeft = n! + 2;
+          this.expect = Expect.BulkData;
         }
-        n = parseHeaderBytes(chunk, pos, end, prefix);
-        if (n === null) this.badHeader(chunk.latin1Slice(pos, end), multibulk);
-      } else {
-        let text = this.line + chunk.latin1Slice(pos, nl);
-        this.line = '';
-        if (text.length > 0 && text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
-        if (multibulk && text.length === 0) {
-          pos = nl + 1;
-          continue;
-        }
-        n = parseHeaderText(text, prefix);
-        if (n === null) this.badHeader(text, multibulk);
       }
-      pos = nl + 1;
-      if (multibulk) {
-        if (n! > this.limits.maxArgs) this.badHeader(`*${n}`, true);
-        if (n! <= 0) continue;
-        this.argsLeft = n!;
-        this.argv = [];
-        this.expect = Expect.BulkHeader;
-      } else {
-        if (n! < 0 || n! > this.limits.maxBulkBytes) this.badHeader(`$${n}`, false);
-        this.bulkLen = n!;
-        this.bulkLeft = n! + 2;
-        this.expect = Expect.BulkData;
-      }
+    } finally {
+      // The commands completed in this chunk are adjacent: one slice for all of them.
+      if (completedStart >= 0) this.pushCompleted(chunk.subarray(completedStart, commandStart));
     }
     if (commandStart < len) {
       const rest = chunk.subarray(commandStart, len);
@@ -158,25 +176,35 @@ export class StreamReader {
     }
   }
 
+  /** Adds the argument held in buf[start, start + length) to the command being read. */
+  private pushArg(buf: Buffer, start: number, length: number): void {
+    const i = this.argIndex++;
+    const name = this.lastName;
+    if (i === 0 && length === name.length && sameBytes(buf, start, name)) {
+      this.argv[0] = name;
+      return;
+    }
+    const arg = buf.latin1Slice(start, start + length);
+    if (i === 0 && length <= NAME_CACHE_MAX_CHARS) this.lastName = arg;
+    this.argv[i] = arg;
+  }
+
   private badHeader(text: string, multibulk: boolean): never {
     const what = multibulk ? 'a multibulk header' : 'a bulk header';
     throw new StreamProtocolError(`expected ${what}, got ${JSON.stringify(text.slice(0, 32))}`);
   }
 
-  private finishCommand(
-    chunk: Buffer,
-    start: number,
-    end: number,
-    onCommand: (argv: string[], bytes: number) => void,
-  ): void {
-    const tail = chunk.subarray(start, end);
-    const bytes = this.commandBytes + tail.length;
+  /**
+   * Delivers the command just read; `tailBytes` of it are in the current chunk (the caller keeps those), the rest
+   * arrived in earlier chunks.
+   */
+  private finishCommand(tailBytes: number, onCommand: (argv: string[], bytes: number) => void): void {
+    const bytes = this.commandBytes + tailBytes;
     for (const p of this.commandPieces) this.pushCompleted(p);
-    this.pushCompleted(tail);
     this.commandPieces = [];
     this.commandBytes = 0;
     const argv = this.argv;
-    this.argv = [];
+    this.argv = NO_ARGS;
     this.expect = Expect.MultibulkHeader;
     onCommand(argv, bytes);
   }
@@ -225,4 +253,10 @@ function parseHeaderBytes(buf: Buffer, start: number, end: number, prefix: numbe
 
 function parseHeaderText(text: string, prefix: number): number | null {
   return parseHeaderBytes(Buffer.from(text, 'latin1'), 0, text.length, prefix);
+}
+
+/** Whether buf[start, start + s.length) holds the latin1 bytes of `s`. */
+function sameBytes(buf: Buffer, start: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
 }

@@ -159,7 +159,10 @@ export class Server {
   /** used_memory_startup: what the server allocated before holding any data. */
   startupMemoryBytes = 0;
 
-  /** Receivers of propagated writes (replication backlog and replicas, AOF). */
+  /**
+   * Receivers of propagated writes (replication backlog and replicas, AOF). The batch they get is valid during
+   * the call only (it is emptied and reused afterwards).
+   */
   readonly propagationTargets: Array<(cmds: PropagatedCommand[]) => void> = [];
   /** Extra admission checks run before a command executes; return an error reply text to refuse it. */
   readonly commandFilters: Array<(c: Client, cmd: Command, argv: string[]) => string | undefined> = [];
@@ -202,6 +205,11 @@ export class Server {
   private listeners: NetServer[] = [];
   private cronTimer: NodeJS.Timeout | undefined;
   private pendingPropagation: PropagatedCommand[] = [];
+  /**
+   * Emptied batches kept for reuse: every write fills one, and a fresh array per write was a good part of the
+   * garbage a write made. More than one only while a target's work propagates something itself (nesting).
+   */
+  private readonly spareBatches: PropagatedCommand[][] = [];
   private callDepth = 0;
   private propagationOverride: string[] | null | undefined;
   private readonly readyKeys = new Set<string>();
@@ -851,17 +859,23 @@ export class Server {
   private flushPropagation(): void {
     const batch = this.pendingPropagation;
     if (batch.length === 0) return;
-    this.pendingPropagation = [];
-    if (this.propagationTargets.length === 0) return;
-    let out = batch;
-    if (batch.length > 1) {
-      out = [
-        { dbId: batch[0].dbId, argv: ['MULTI'] },
-        ...batch,
-        { dbId: batch[batch.length - 1].dbId, argv: ['EXEC'] },
-      ];
+    this.pendingPropagation = this.spareBatches.pop() ?? [];
+    try {
+      if (this.propagationTargets.length === 0) return;
+      let out = batch;
+      if (batch.length > 1) {
+        out = [
+          { dbId: batch[0].dbId, argv: ['MULTI'] },
+          ...batch,
+          { dbId: batch[batch.length - 1].dbId, argv: ['EXEC'] },
+        ];
+      }
+      for (const target of this.propagationTargets) target(out);
+    } finally {
+      // Popping keeps the array's storage for the next batch; `length = 0` would free it.
+      while (batch.length > 0) batch.pop();
+      this.spareBatches.push(batch);
     }
-    for (const target of this.propagationTargets) target(out);
   }
 
   // ---------------------------------------------------------------- key events

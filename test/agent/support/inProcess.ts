@@ -31,7 +31,7 @@ export function startInProcess(overrides: string[][] = [], startMs = 1_700_000_0
   const server = new Server(config, { nowMs: () => now });
   registerCoreCommands(server);
   const batches: PropagatedCommand[][] = [];
-  server.propagationTargets.push((cmds) => batches.push(cmds));
+  server.propagationTargets.push((cmds) => batches.push([...cmds]));
   const client = server.createClient(null, '127.0.0.1:1', '127.0.0.1:2');
   const read = (c: Client): string =>
     c.reply
