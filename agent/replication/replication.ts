@@ -10,8 +10,8 @@
  * Replica output: online replicas all get the same bytes, collected in one buffer and written once per
  * STREAM_WRITE_BYTES and at the end of the event-loop turn, so a burst of writes from many clients becomes a few
  * socket writes per replica; a replica becomes online only after that buffer went out to the others. The backlog
- * and offsets are updated at once, so WAIT and PSYNC always see exact offsets. A replica whose unsent output passes client-output-buffer-limit (replica
- * class) is dropped; the master's memory is never what gives.
+ * and offsets are updated at once, so WAIT and PSYNC always see exact offsets. A replica whose unsent output
+ * passes client-output-buffer-limit (replica class) is dropped; the master's memory is never what gives.
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
@@ -272,7 +272,7 @@ export class Replication {
   private startStreaming(peer: ReplicaPeer): void {
     this.flushPeers();
     peer.state = 'online';
-    this.onlinePeers.push(peer);
+    if (!this.onlinePeers.includes(peer)) this.onlinePeers.push(peer);
   }
 
   /** Appends a PING to the stream (repl-ping-replica-period), as Redis does: no SELECT, counted in offsets. */
