@@ -46,8 +46,10 @@ import type { Command } from '../commands/table';
 import { AgentError } from '../errors';
 import type { Client } from '../server/client';
 import type { PropagatedCommand, Server } from '../server/server';
-import { AofCommandEncoder, AofCommandReader, AofReadError, AofRewriteEncoder } from './aofFormat';
+import { CommandEncoder } from '../resp/commandEncoder';
+import { AofCommandReader, AofReadError, AofRewriteEncoder } from './aofFormat';
 import { AofManifest, AofManifestError, type AofFileInfo } from './aofManifest';
+import { ByteSink } from './byteSink';
 import {
   AtomicFileWriter,
   LOAD_SLICE_MS,
@@ -106,7 +108,10 @@ export class Aof {
   state: AofState = 'off';
   manifest: AofManifest | null = null;
   private fd: number | null = null;
-  private readonly encoder = new AofCommandEncoder();
+  private readonly encoder = new CommandEncoder();
+  /** Commands appended since the last flush. */
+  private readonly appended = new ByteSink();
+  /** Bytes taken for writing and not written yet (kept after a failed write, for the retry). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
@@ -157,8 +162,9 @@ export class Aof {
     return this.state !== 'off';
   }
 
+  /** Bytes appended and not written to the file yet (aof_buffer_length). */
   get bufferedBytes(): number {
-    return this.pendingBytes;
+    return this.pendingBytes + this.appended.pendingBytes;
   }
 
   get fsyncPending(): boolean {
@@ -171,10 +177,7 @@ export class Aof {
   readonly feed = (batch: PropagatedCommand[]): void => {
     if (this.state === 'off') return;
     if (this.state === 'wait-rewrite' && this.rewrite === null) return;
-    for (const b of this.encoder.encode(batch)) {
-      this.pending.push(b);
-      this.pendingBytes += b.length;
-    }
+    this.appended.bytes(this.encoder.bytes, 0, this.encoder.encode(batch));
     if (this.fsyncPolicy === 'always') {
       this.flush(true);
       return;
@@ -190,7 +193,12 @@ export class Aof {
 
   /** Writes the buffered bytes to the current incr file; fsyncs too with appendfsync always. */
   flush(always: boolean): void {
-    if (this.pendingBytes === 0 || this.fd === null) return;
+    if (this.fd === null) return;
+    for (const b of this.appended.take()) {
+      this.pending.push(b);
+      this.pendingBytes += b.length;
+    }
+    if (this.pendingBytes === 0) return;
     const parts = this.pending;
     const total = this.pendingBytes;
     try {
@@ -232,7 +240,7 @@ export class Aof {
   /** Periodic work: retry failed writes, fsync once a second (everysec), scheduled and automatic rewrites. */
   cron(nowMs: number): void {
     if (this.state === 'off') return;
-    if (this.pendingBytes > 0 && !this.flushScheduled) this.flush(false);
+    if (this.bufferedBytes > 0 && !this.flushScheduled) this.flush(false);
     if (
       this.fsyncPolicy === 'everysec' &&
       this.bytesSinceFsync > 0 &&
@@ -358,6 +366,7 @@ export class Aof {
       return `ERR ${strerror(err)}`;
     }
     this.encoder.selectedDb = -1;
+    this.appended.take();
     this.pending = [];
     this.pendingBytes = 0;
     const preamble = config.getBool('aof-use-rdb-preamble');

@@ -2,7 +2,8 @@
  * The command part of AOF files: commands in the client protocol (RESP multi-bulk, `*<n>\r\n` then `$<len>\r\n<bytes>\r\n`
  * per argument), as Redis writes them and reads them back.
  *
- * - AofCommandEncoder: propagated commands -> bytes, inserting `SELECT <db>` whenever the database changes.
+ * - Appending: propagated commands are encoded by the CommandEncoder (resp/commandEncoder.ts), which inserts
+ *   `SELECT <db>` whenever the database changes.
  * - AofCommandReader: bytes -> argv lists, tracking the offset after the last complete command, so that a file whose
  *   last command was cut short (a crash mid-write) can be loaded up to there (aof-load-truncated) and a format error
  *   can be reported with its offset.
@@ -10,6 +11,8 @@
  *   preamble (aof-use-rdb-preamble no): SET, RPUSH/SADD/HSET/ZADD in batches of AOF_REWRITE_ITEMS_PER_CMD elements
  *   (Redis's 64), then PEXPIREAT for a TTL.
  */
+import { CommandEncoder } from '../resp/commandEncoder';
+import { ByteSink } from './byteSink';
 import { formatDoubleText } from './rdbDouble';
 import type { RdbEntry } from './model';
 
@@ -18,39 +21,6 @@ export const AOF_REWRITE_ITEMS_PER_CMD = 64;
 /** Longest argument count and bulk length the reader accepts (a corrupt header must not allocate gigabytes). */
 export const AOF_MAX_ARGS = 1024 * 1024;
 export const AOF_MAX_BULK_BYTES = 512 * 1024 * 1024;
-
-/** Encodes one command as RESP. Arguments are latin1 strings (one char per byte). */
-export function encodeCommand(argv: readonly string[]): Buffer {
-  let size = 1 + String(argv.length).length + 2;
-  for (const a of argv) size += 1 + String(a.length).length + 2 + a.length + 2;
-  const buf = Buffer.allocUnsafe(size);
-  let p = buf.write(`*${argv.length}\r\n`, 0, 'latin1');
-  for (const a of argv) {
-    p += buf.write(`$${a.length}\r\n`, p, 'latin1');
-    p += buf.write(a, p, 'latin1');
-    buf[p++] = 13;
-    buf[p++] = 10;
-  }
-  return buf;
-}
-
-/** Propagated commands -> AOF bytes, with SELECT when the database changes. */
-export class AofCommandEncoder {
-  /** The database the file's reader will be in; -1 forces a SELECT first (a new file). */
-  selectedDb = -1;
-
-  encode(commands: ReadonlyArray<{ dbId: number; argv: readonly string[] }>): Buffer[] {
-    const out: Buffer[] = [];
-    for (const c of commands) {
-      if (c.dbId !== this.selectedDb) {
-        out.push(encodeCommand(['SELECT', String(c.dbId)]));
-        this.selectedDb = c.dbId;
-      }
-      out.push(encodeCommand(c.argv));
-    }
-    return out;
-  }
-}
 
 export type AofReadErrorKind = 'truncated' | 'format';
 
@@ -218,33 +188,21 @@ export function rewriteCommands(e: RdbEntry): string[][] {
 
 /** Snapshot entries -> AOF commands (a base file without the RDB preamble), as a ChunkEncoder. */
 export class AofRewriteEncoder {
-  private parts: Buffer[] = [];
-  private bytes = 0;
-  private selectedDb = -1;
+  private readonly encoder = new CommandEncoder();
+  private readonly out = new ByteSink();
 
   get pendingBytes(): number {
-    return this.bytes;
+    return this.out.pendingBytes;
   }
 
   writeEntry(e: RdbEntry): void {
-    if (e.db !== this.selectedDb) {
-      this.push(encodeCommand(['SELECT', String(e.db)]));
-      this.selectedDb = e.db;
-    }
-    for (const argv of rewriteCommands(e)) this.push(encodeCommand(argv));
+    const commands = rewriteCommands(e).map((argv) => ({ dbId: e.db, argv }));
+    this.out.bytes(this.encoder.bytes, 0, this.encoder.encode(commands));
   }
 
   writeFooter(): void {}
 
   take(): Buffer[] {
-    const out = this.parts;
-    this.parts = [];
-    this.bytes = 0;
-    return out;
-  }
-
-  private push(b: Buffer): void {
-    this.parts.push(b);
-    this.bytes += b.length;
+    return this.out.take();
   }
 }

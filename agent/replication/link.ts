@@ -32,7 +32,7 @@ import type { Server, TurnWaiter } from '../server/server';
 import type { Replication } from './replication';
 import { installLoadedDatabases } from '../persistence/rdbFile';
 import { SnapshotLoad, type SnapshotFraming } from './snapshotLoad';
-import { encodeCommand } from './streamEncoding';
+import { encodeCommand } from '../resp/commandEncoder';
 import { StreamReader, StreamProtocolError } from './streamReader';
 
 export type LinkState =

@@ -25,7 +25,7 @@ import { ReplicaLink } from './link';
 import { ReplicaPeer, emptyHandshake, type ReplicaHandshake } from './replicaPeer';
 import { ReplicationIds, type RandomBytes } from './replicationIds';
 import { defaultSnapshotSource, type SnapshotSource } from './snapshotSource';
-import { StreamEncoder, encodeCommand } from './streamEncoding';
+import { CommandEncoder, encodeCommand } from '../resp/commandEncoder';
 
 export interface ReplicationOptions {
   random?: RandomBytes;
@@ -59,7 +59,7 @@ export class Replication {
   backlog: ReplicationBacklog | null = null;
   /** master_repl_offset while there is no backlog. */
   private offsetWithoutBacklog = 0;
-  readonly stream = new StreamEncoder();
+  readonly stream = new CommandEncoder();
   /** Stream bytes not yet written to the online replicas (the same for all of them). */
   private readonly onlineOut = new ByteSink(STREAM_WRITE_BYTES * 4);
   readonly peers = new Map<Client, ReplicaPeer>();

@@ -1,13 +1,12 @@
 /**
  * The replication stream's building blocks without a network: the backlog ring buffer against a plain byte
- * array, the stream encoder's SELECT insertion, and the stream reader fed every fixture whole, byte by byte and
+ * array, the full-sync buffer blocks, and the stream reader fed every fixture whole, byte by byte and
  * in random splits, plus a bounded fuzz run (it must report exact command sizes and forward exactly the bytes
  * of completed commands, and refuse garbage with StreamProtocolError, never anything else).
  */
 import { ReplicationBacklog } from '../../../agent/replication/backlog';
 import { BLOCK_BYTES, ByteBlocks } from '../../../agent/replication/byteBlocks';
-import type { PropagatedCommand } from '../../../agent/server/server';
-import { StreamEncoder, encodeCommand } from '../../../agent/replication/streamEncoding';
+import { encodeCommand } from '../../../agent/resp/commandEncoder';
 import { StreamProtocolError, StreamReader } from '../../../agent/replication/streamReader';
 import { prng } from '../../helpers/prng';
 
@@ -77,62 +76,6 @@ describe('ByteBlocks', () => {
     expect(Buffer.concat(blocks.views()).equals(expected)).toBe(true);
     expect(Buffer.concat(snapshot!.views).equals(snapshot!.copy)).toBe(true);
     expect(blocks.views().length).toBeLessThan(all.length / 10);
-  });
-});
-
-/** Encodes `batch` and returns the bytes as a latin1 string. */
-function encoded(encoder: StreamEncoder, batch: PropagatedCommand[]): string {
-  const n = encoder.encode(batch);
-  return encoder.bytes.toString('latin1', 0, n);
-}
-
-describe('StreamEncoder', () => {
-  it('emits SELECT before the first command and on every database change, never for dbId -1', () => {
-    const t = new StreamEncoder();
-    const out = encoded(t, [
-      { dbId: 0, argv: ['SET', 'a', '1'] },
-      { dbId: 0, argv: ['SET', 'b', '2'] },
-      { dbId: 3, argv: ['DEL', 'c'] },
-      { dbId: -1, argv: ['PING'] },
-      { dbId: 3, argv: ['DEL', 'd'] },
-    ]);
-    expect(out).toBe(
-      encodeCommand(['SELECT', '0']) +
-        encodeCommand(['SET', 'a', '1']) +
-        encodeCommand(['SET', 'b', '2']) +
-        encodeCommand(['SELECT', '3']) +
-        encodeCommand(['DEL', 'c']) +
-        encodeCommand(['PING']) +
-        encodeCommand(['DEL', 'd']),
-    );
-    t.selectedDb = -1;
-    expect(encoded(t, [{ dbId: 3, argv: ['X'] }])).toBe(
-      encodeCommand(['SELECT', '3']) + encodeCommand(['X']),
-    );
-  });
-
-  it('keeps binary arguments byte for byte', () => {
-    const bin = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
-    const out = encoded(new StreamEncoder(), [{ dbId: -1, argv: ['SET', bin, '\r\n'] }]);
-    expect(out).toBe(`*3\r\n$3\r\nSET\r\n$256\r\n${bin}\r\n$2\r\n\r\n\r\n`);
-  });
-
-  it('encodes batches larger than its scratch buffer, and the small ones after them', () => {
-    const t = new StreamEncoder();
-    const big = 'x'.repeat(200_000);
-    const batch = [
-      { dbId: 0, argv: ['SET', 'a', big] },
-      { dbId: 0, argv: ['APPEND', 'a', big] },
-    ];
-    expect(encoded(t, batch)).toBe(
-      encodeCommand(['SELECT', '0']) + batch.map((c) => encodeCommand(c.argv)).join(''),
-    );
-    expect(encoded(t, [{ dbId: 0, argv: ['DEL', 'a'] }])).toBe(encodeCommand(['DEL', 'a']));
-  });
-
-  it('writes every argument length, one digit or many', () => {
-    const argv = [0, 1, 9, 10, 99, 100, 1000, 65536].map((n) => 'v'.repeat(n));
-    expect(encoded(new StreamEncoder(), [{ dbId: -1, argv }])).toBe(encodeCommand(argv));
   });
 });
 

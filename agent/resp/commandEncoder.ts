@@ -1,17 +1,23 @@
 /**
- * Encoding the replication stream: propagated commands become client-protocol RESP (`*<n>\r\n$<len>\r\n...`),
- * exactly what a client would send, so replicas and the AOF apply them through the normal dispatch.
+ * Commands in the client protocol (`*<n>\r\n$<len>\r\n<arg>\r\n...`), exactly what a client would send: the form
+ * in which writes travel in the replication stream and are appended to the AOF, so that replicas and the AOF
+ * loader apply them through the normal dispatch.
  *
- * The stream has a "current database" like a client connection: a SELECT is emitted whenever the next command
- * targets another database than the previous one. `StreamEncoder.selectedDb` is -1 when the next command must
- * be preceded by a SELECT whatever its database (after a full-sync snapshot starts, or after a promotion), as
- * Redis does with `slaveseldb = -1`. Commands with dbId -1 (PING, REPLCONF GETACK) need no database.
+ * Both have a "current database" like a client connection: a SELECT is emitted whenever the next command targets
+ * another database than the previous one. `CommandEncoder.selectedDb` is -1 when the next command must be
+ * preceded by a SELECT whatever its database (after a full-sync snapshot starts, after a promotion, in a new AOF
+ * file), as Redis does with `slaveseldb = -1`. Commands with dbId -1 (PING, REPLCONF GETACK) need no database.
  *
- * Arguments are latin1 strings (one char per byte). Every write a master runs is encoded here, so a batch is
- * written straight into one reused scratch buffer: every consumer (backlog, replicas, full-sync buffers) copies
- * the bytes anyway, and building strings and a Buffer per command was most of the garbage a write made.
+ * Arguments are latin1 strings (one char per byte). Every write is encoded here, so a batch is written straight
+ * into one reused scratch buffer: every consumer (backlog, replicas, full-sync buffers, the AOF) copies the bytes
+ * anyway, and building strings and a Buffer per command was most of the garbage a write made.
  */
-import type { PropagatedCommand } from '../server/server';
+
+/** A command as propagated: its database (-1 for none) and its arguments. */
+export interface DbCommand {
+  dbId: number;
+  argv: readonly string[];
+}
 
 /** The RESP encoding of one command, as a latin1 string (handshakes, fixed stream commands). */
 export function encodeCommand(argv: readonly string[]): string {
@@ -27,7 +33,7 @@ const HEADER_BYTES = 20;
 /** Arguments shorter than this are copied char by char (cheaper than a call into the runtime). */
 const SHORT_ARG_CHARS = 32;
 
-export class StreamEncoder {
+export class CommandEncoder {
   /** Database selected in the stream, -1 when unknown (the next command gets a SELECT). */
   selectedDb = -1;
   /** Holds the last batch encoded, from index 0. */
@@ -43,7 +49,7 @@ export class StreamEncoder {
    * Encodes a batch of propagated commands, inserting SELECTs where the database changes. Returns the length of
    * the encoding, held in `bytes` until the next call.
    */
-  encode(batch: readonly PropagatedCommand[]): number {
+  encode(batch: readonly DbCommand[]): number {
     if (this.scratch.length > SCRATCH_BYTES && this.pos > 0) this.scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
     this.pos = 0;
     for (const { dbId, argv } of batch) {
