@@ -93,13 +93,19 @@ function setGeneric(
     old = getString(c, key);
     c.reply.bulkOrNull(old);
   }
-  const found = db.lookupWrite(key) !== undefined;
-  if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
-    if (!(flags & SET_GET)) c.reply.raw(abortReply);
-    return;
+  let added: boolean;
+  if ((flags & (SET_NX | SET_XX | SET_GET | SET_KEEPTTL)) === 0) {
+    added = db.upsert(key, value);
+  } else {
+    const found = db.lookupWrite(key) !== undefined;
+    if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
+      if (!(flags & SET_GET)) c.reply.raw(abortReply);
+      return;
+    }
+    db.set(key, value, (flags & SET_KEEPTTL) !== 0, found);
+    added = !found;
   }
-  db.set(key, value, (flags & SET_KEEPTTL) !== 0, found);
-  if (!found) c.server.notify('n', 'new', key, db.id);
+  if (added) c.server.notify('n', 'new', key, db.id);
   if (expireAtMs >= 0) db.setExpire(key, expireAtMs);
   c.server.keyChanged(db, key, '$', 'set');
   if (expireAtMs >= 0) {

@@ -156,6 +156,23 @@ export class Database {
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
   }
 
+  /**
+   * Sets `key` to `value` as a plain SET does (any TTL dropped); returns whether the key is new. When no key of
+   * this database has a TTL (none can be expired) and in LRU mode, the write itself tells whether the key existed
+   * (the dict grew), which spares the lookup before it: on a large keyspace, each probe of the dict is a write's
+   * main cost. Otherwise it is `lookupWrite` then `set`, with the same effects.
+   */
+  upsert(key: string, value: Value): boolean {
+    if (this.expires.size > 0 || accessPolicy.lfu) {
+      const found = this.lookupWrite(key) !== undefined;
+      this.set(key, value, false, found);
+      return !found;
+    }
+    const size = this.dict.size;
+    this.set(key, value);
+    return this.dict.size !== size;
+  }
+
   /** Removes a key; returns whether it existed (an expired key counts as missing). */
   delete(key: string): boolean {
     if (this.lookupRead(key) === undefined) return false;
