@@ -13,6 +13,8 @@
  * anyway, and building strings and a Buffer per command was most of the garbage a write made.
  */
 
+import { HEADER_MAX_BYTES, writeHeader, writeLatin1Line } from './writer';
+
 /** A command as propagated: its database (-1 for none) and its arguments. */
 export interface DbCommand {
   dbId: number;
@@ -28,10 +30,8 @@ export function encodeCommand(argv: readonly string[]): string {
 
 /** Scratch size the encoder starts with and returns to after a batch that needed more. */
 const SCRATCH_BYTES = 64 * 1024;
-/** Room for one header line: a `*` or `$`, a length of up to 16 digits, CRLF. */
-const HEADER_BYTES = 20;
-/** Arguments shorter than this are copied char by char (cheaper than a call into the runtime). */
-const SHORT_ARG_CHARS = 32;
+const STAR = 0x2a;
+const DOLLAR = 0x24;
 
 export class CommandEncoder {
   /** Database selected in the stream, -1 when unknown (the next command gets a SELECT). */
@@ -63,39 +63,12 @@ export class CommandEncoder {
   }
 
   private command(argv: readonly string[]): void {
-    this.header(0x2a, argv.length);
+    this.ensure(HEADER_MAX_BYTES);
+    this.pos = writeHeader(this.scratch, this.pos, STAR, argv.length);
     for (const a of argv) {
-      const n = a.length;
-      this.header(0x24, n);
-      this.ensure(n + 2);
-      const buf = this.scratch;
-      let p = this.pos;
-      if (n < SHORT_ARG_CHARS) {
-        for (let i = 0; i < n; i++) buf[p++] = a.charCodeAt(i);
-      } else {
-        p += buf.latin1Write(a, p, n);
-      }
-      buf[p++] = 0x0d;
-      buf[p++] = 0x0a;
-      this.pos = p;
+      this.ensure(HEADER_MAX_BYTES + a.length + 2);
+      this.pos = writeLatin1Line(this.scratch, writeHeader(this.scratch, this.pos, DOLLAR, a.length), a);
     }
-  }
-
-  /** Writes `<prefix><n>\r\n`. */
-  private header(prefix: number, n: number): void {
-    this.ensure(HEADER_BYTES);
-    const buf = this.scratch;
-    let p = this.pos;
-    buf[p++] = prefix;
-    if (n < 10) {
-      buf[p++] = 0x30 + n;
-    } else {
-      const digits = String(n);
-      for (let i = 0; i < digits.length; i++) buf[p++] = digits.charCodeAt(i);
-    }
-    buf[p++] = 0x0d;
-    buf[p++] = 0x0a;
-    this.pos = p;
   }
 
   /** Makes room for `n` more bytes, keeping what the batch wrote so far. */

@@ -28,10 +28,10 @@ const DOLLAR = 36;
 const COLON = 58;
 const STAR = 42;
 /** Room for a type byte, a sign, 16 digits and CRLF. */
-const HEADER_MAX_BYTES = 24;
+export const HEADER_MAX_BYTES = 24;
 
 /** Writes `<type><n>\r\n` at `pos` (n a safe integer); returns the position after it. */
-function writeHeader(buf: Buffer, pos: number, type: number, n: number): number {
+export function writeHeader(buf: Buffer, pos: number, type: number, n: number): number {
   buf[pos++] = type;
   if (n < 0) {
     buf[pos++] = 45;
@@ -48,6 +48,22 @@ function writeHeader(buf: Buffer, pos: number, type: number, n: number): number 
       x = Math.floor(x / 10);
     }
     pos += digits;
+  }
+  buf[pos++] = 13;
+  buf[pos++] = 10;
+  return pos;
+}
+
+/**
+ * Writes the latin1 string `s` then CRLF at `pos` (a bulk's payload; the caller made room); returns the position
+ * after it.
+ */
+export function writeLatin1Line(buf: Buffer, pos: number, s: string): number {
+  const len = s.length;
+  if (len <= SMALL_COPY_CHARS) {
+    for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
+  } else {
+    pos += buf.latin1Write(s, pos, len);
   }
   buf[pos++] = 13;
   buf[pos++] = 10;
@@ -166,15 +182,7 @@ export class ReplyWriter {
     // Header, payload and CRLF written straight into the chunk: no concatenated string to build and flatten.
     this.reserve(len + HEADER_MAX_BYTES);
     const chunk = this.chunk;
-    let pos = writeHeader(chunk, this.pos, DOLLAR, len);
-    if (len <= SMALL_COPY_CHARS) {
-      for (let i = 0; i < len; i++) chunk[pos++] = s.charCodeAt(i);
-    } else {
-      pos += chunk.latin1Write(s, pos, len);
-    }
-    chunk[pos++] = 13;
-    chunk[pos++] = 10;
-    this.pos = pos;
+    this.pos = writeLatin1Line(chunk, writeHeader(chunk, this.pos, DOLLAR, len), s);
   }
 
   /** Makes room for `bytes` more bytes in the current chunk (starting a new one when needed). */
