@@ -2,7 +2,7 @@
  * The replication state of one server, master side and replica side together, because a node can be both (a
  * replica with its own replicas forwards the stream it receives, with the same ids and offsets).
  *
- * The stream: every effective write becomes client-protocol RESP (streamEncoding.ts), appended to the backlog
+ * The stream: every effective write becomes client-protocol RESP (resp/commandEncoder.ts), appended to the backlog
  * (offsets count its bytes) and queued to every replica. On a master, writes come from the server's propagation;
  * on a replica, from the link, which forwards exactly the bytes it applied. A replica ignores its own local
  * propagation (writable-replica writes stay local, as in Redis).
