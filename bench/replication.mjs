@@ -8,7 +8,8 @@
 //    sync and little else), and with the replica online afterwards (streaming only: the cost of having a replica,
 //    its CPU on the shared cores included).
 // 3. Replication lag (write on the master -> visible on the replica, polled on the replica) p50/p99, idle and
-//    under the same -P 16 SET load.
+//    under the same -P 16 SET load; under load also split in its two parts, the master's reply to the SET and
+//    the time from that reply until the value is visible on the replica, which tells which side a change moved.
 // Ratios are agent/redis. Targets (issue 4): full sync time <= 1x Redis; throughput during a full sync >= 70% of
 // undisturbed; lag p99 under load <= Redis's.
 // Knobs (environment): BENCH_KEYS, BENCH_LAG_SAMPLES (default 2000), BENCH_REPS (default 1).
@@ -154,27 +155,45 @@ async function waitCaughtUp(master, replica) {
   }
 }
 
-/** Lag samples: SET on the master, then poll GET on the replica until the value shows up. */
+/**
+ * Lag samples: SET on the master, then poll GET on the replica until the value shows up. Returns p50/p99 of the
+ * whole, of the master's reply (`set`) and of the rest (`vis`: from that reply to the value seen on the replica).
+ */
 async function measureLag(master, replica, samples) {
   const w = master.client.duplicate();
   const r = replica.client.duplicate();
   await Promise.all([w.connect?.().catch(() => undefined), r.connect?.().catch(() => undefined)]);
   const lags = [];
+  const sets = [];
+  const vis = [];
   for (let i = 0; i < samples; i++) {
     const key = `lag:${i % 100}`;
     const value = `${i}`;
     const t0 = process.hrtime.bigint();
     await w.set(key, value);
+    const t1 = process.hrtime.bigint();
     for (;;) {
       if ((await r.get(key)) === value) break;
     }
-    lags.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const t2 = process.hrtime.bigint();
+    lags.push(Number(t2 - t0) / 1e6);
+    sets.push(Number(t1 - t0) / 1e6);
+    vis.push(Number(t2 - t1) / 1e6);
   }
   w.disconnect();
   r.disconnect();
-  lags.sort((a, b) => a - b);
-  const q = (p) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))];
-  return { p50: q(0.5), p99: q(0.99) };
+  const q = (list, p) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  };
+  return {
+    p50: q(lags, 0.5),
+    p99: q(lags, 0.99),
+    setP50: q(sets, 0.5),
+    setP99: q(sets, 0.99),
+    visP50: q(vis, 0.5),
+    visP99: q(vis, 0.99),
+  };
 }
 
 async function measure(kind) {
@@ -282,6 +301,10 @@ const rows = [
   ['lag p99 idle (ms)', (r) => r.idle.p99, 3],
   ['lag p50 under load (ms)', (r) => r.busy.p50, 3],
   ['lag p99 under load (ms)', (r) => r.busy.p99, 3],
+  ['  of which master reply p50 (ms)', (r) => r.busy.setP50, 3],
+  ['  of which master reply p99 (ms)', (r) => r.busy.setP99, 3],
+  ['  then visible on replica p50 (ms)', (r) => r.busy.visP50, 3],
+  ['  then visible on replica p99 (ms)', (r) => r.busy.visP99, 3],
 ];
 console.log(
   `\nReplication benchmark: ${KEYS} keys x ${VALUE_BYTES} B, ${os.cpus().length} cores, ${new Date().toISOString()}, ` +
