@@ -131,7 +131,8 @@ test('each test host has its own /etc: a file written on one is absent on the ot
   expect(await b.readFile('/etc/orchestrate/who')).toBeNull();
 });
 
-test('forward reaches a port on the remote side through the connection', async () => {
+/** An echo server on loopback, the remote end of the forwards below. */
+async function startEcho(): Promise<net.Server> {
   // sshd may reset its side of the echo connection when the tunnel closes: an unhandled 'error' there would fail
   // the whole suite (seen once in CI as "read ECONNRESET").
   const echo = net.createServer((s) => {
@@ -139,19 +140,27 @@ test('forward reaches a port on the remote side through the connection', async (
     s.pipe(s);
   });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
-  const port = (echo.address() as net.AddressInfo).port;
+  return echo;
+}
+
+/** Sends `text` through the forward and returns the first data that comes back. */
+function roundTrip(fwd: { host: string; port: number }, text: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = net.connect(fwd.port, fwd.host, () => s.write(text));
+    s.once('data', (d) => {
+      resolve(d.toString());
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+}
+
+test('forward reaches a port on the remote side through the connection', async () => {
+  const echo = await startEcho();
   try {
     const t = transport('alpha');
-    const fwd = await t.forward('127.0.0.1', port);
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(fwd.port, fwd.host, () => s.write('ping'));
-      s.once('data', (d) => {
-        resolve(d.toString());
-        s.destroy();
-      });
-      s.once('error', reject);
-    });
-    expect(reply).toBe('ping');
+    const fwd = await t.forward('127.0.0.1', (echo.address() as net.AddressInfo).port);
+    expect(await roundTrip(fwd, 'ping')).toBe('ping');
     await fwd.close();
   } finally {
     echo.close();
@@ -159,15 +168,10 @@ test('forward reaches a port on the remote side through the connection', async (
 });
 
 test('forward survives a local client that resets before its channel is open', async () => {
-  const echo = net.createServer((s) => {
-    s.on('error', () => s.destroy());
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
-  const port = (echo.address() as net.AddressInfo).port;
+  const echo = await startEcho();
   try {
     const t = transport('alpha');
-    const fwd = await t.forward('127.0.0.1', port);
+    const fwd = await t.forward('127.0.0.1', (echo.address() as net.AddressInfo).port);
     // Reset at once: the forward has accepted the socket and is still opening its SSH channel. Several, since
     // whether the reset reaches the socket before the channel opens is a race.
     await Promise.all(
@@ -177,15 +181,7 @@ test('forward survives a local client that resets before its channel is open', a
         await new Promise((r) => early.once('close', r));
       }),
     );
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(fwd.port, fwd.host, () => s.write('still here'));
-      s.once('data', (d) => {
-        resolve(d.toString());
-        s.destroy();
-      });
-      s.once('error', reject);
-    });
-    expect(reply).toBe('still here');
+    expect(await roundTrip(fwd, 'still here')).toBe('still here');
     await fwd.close();
   } finally {
     echo.close();
