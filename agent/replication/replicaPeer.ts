@@ -40,8 +40,6 @@ export class ReplicaPeer {
   /** Last time the transfer made progress (repl-timeout while sending the snapshot). */
   progressMs: number;
   private currentJob: FullSyncJob | null = null;
-  /** Stream bytes queued for the next flush to the socket. */
-  out: Buffer[] = [];
   /** Sent SYNC rather than PSYNC: it will not ACK (pre-PSYNC replicas, redis-cli --replica). */
   readonly preSync: boolean;
 

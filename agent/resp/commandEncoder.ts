@@ -50,7 +50,7 @@ export class CommandEncoder {
    * the encoding, held in `bytes` until the next call.
    */
   encode(batch: readonly DbCommand[]): number {
-    if (this.scratch.length > SCRATCH_BYTES && this.pos > 0) this.scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+    if (this.scratch.length > SCRATCH_BYTES) this.scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
     this.pos = 0;
     for (const { dbId, argv } of batch) {
       if (dbId >= 0 && dbId !== this.selectedDb) {
