@@ -95,6 +95,11 @@ export class MemoryAccounting {
   settle(): void {
     const n = this.pendingCount;
     if (n === 0) return;
+    // Reset before the loop, not after: a first call with many keys (DEBUG POPULATE) gets this loop compiled by
+    // on-stack replacement before anything after the loop ever ran, and that code then bailed out (deoptimized)
+    // after the loop on ~1 call in 700 of every later command, for good.
+    this.pendingCount = 0;
+    this.pendingIndex = null;
     const keys = this.pendingKeys;
     const dicts = this.pendingDicts;
     for (let i = 0; i < n; i++) {
@@ -104,8 +109,6 @@ export class MemoryAccounting {
       keys[i] = '';
       dicts[i] = EMPTY_DICT;
     }
-    this.pendingCount = 0;
-    this.pendingIndex = null;
   }
 
   private adjust(dict: Dict, delta: number): void {
