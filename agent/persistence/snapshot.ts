@@ -29,11 +29,15 @@
  *    an open-addressing table of 32-bit slots maps each collected key to its position, so whether the walk is
  *    past a key is one probe and a compare with the write cursor. When a key is about to change:
  *      its pass < current pass, or its position < write cursor  -> written by the walk already, nothing to do;
- *      otherwise                                                -> write it now and add it to its pass's marks,
- *                                                                  which the collection and the walk skip.
- *    The array and table of one pass hold about keysPerPass keys and are dropped when the pass ends. A key
- *    deleted and re-created comes back at the end of the Map's order: its mark keeps it from being written
- *    twice, and a key created after the cut is marked at its creation, so it is never written at all.
+ *      collected, not written yet                                -> write it now and set its change flag (a byte
+ *                                                                  per collected key), which the walk skips;
+ *      otherwise (a later pass, or not collected yet)            -> write it now and add it to its pass's marks,
+ *                                                                  which the collection skips.
+ *    So the walk asks the marks (a Set) once per key while it collects and never while it writes. The array,
+ *    table and flags of one pass hold about keysPerPass keys and are dropped when the pass ends. A key deleted
+ *    and re-created while its pass collects comes back at the end of the Map's order: it is marked too, which
+ *    keeps it from being collected twice; a key created after the cut is marked at its creation, so it is never
+ *    written at all.
  *
  * Costs: the cut is instant; each slice does a bounded amount of work (the driver gives a time and byte budget);
  * the extra memory is one mark (a Set entry) per key changed during the snapshot (proportional to what is written
@@ -62,6 +66,9 @@ const PASS_ENTRY_BYTES = 24;
 
 /** Bytes per slot of a pass's position table (an Int32Array). */
 const POSITION_SLOT_BYTES = 4;
+
+/** Bytes per collected key of a pass's change flags (a Uint8Array). */
+const CHANGED_FLAG_BYTES = 1;
 
 /** Rough bytes per key remembered in a pass's marks (V8 Set entry, with growth slack). */
 const KEY_MARK_BYTES = 32;
@@ -100,6 +107,8 @@ interface DbCut {
   entries: Array<string | Value> | null;
   /** Open addressing, linear probing: 1 + the key's index in `entries`, 0 for a free slot. */
   positions: Int32Array;
+  /** By index in `entries`: 1 once a change wrote that key (the walk skips it), 0 otherwise. */
+  changed: Uint8Array;
   /** Index of the next key of `entries` to write. */
   cursor: number;
 }
@@ -120,6 +129,7 @@ export function passOf(key: string, passes: number): number {
 }
 
 const NO_POSITIONS = new Int32Array(0);
+const NO_CHANGES = new Uint8Array(0);
 
 /** Slots of a position table for `keys` keys: a power of two, at most half full. */
 function positionSlotsFor(keys: number): number {
@@ -227,6 +237,7 @@ export class KeyspaceSnapshot {
         iter: null,
         entries: null,
         positions: NO_POSITIONS,
+        changed: NO_CHANGES,
         cursor: 0,
       };
       this.cuts.push(cut);
@@ -271,9 +282,13 @@ export class KeyspaceSnapshot {
     cut.iter = cut.dict.groupEntries(cut.pass, cut.passes);
   }
 
+  /** A position table of `slots` and room for half as many change flags (those already set are kept). */
   private setPositions(cut: DbCut, slots: number): void {
-    this.addExtra((slots - cut.positions.length) * POSITION_SLOT_BYTES);
+    this.addExtra((slots - cut.positions.length) * (POSITION_SLOT_BYTES + CHANGED_FLAG_BYTES / 2));
     cut.positions = new Int32Array(slots);
+    const changed = new Uint8Array(slots >> 1);
+    changed.set(cut.changed);
+    cut.changed = changed;
   }
 
   /**
@@ -317,17 +332,16 @@ export class KeyspaceSnapshot {
       insertPosition(cut.positions, keyHash(entries[i * 2] as string), i);
   }
 
-  /** Writes the collected keys in order, skipping keys marked since they were collected. */
+  /** Writes the collected keys in order, skipping keys that a change wrote since they were collected. */
   private writeCollected(cut: DbCut, shouldStop: () => boolean, checkEvery: number): boolean {
     const entries = cut.entries!;
     const count = entries.length >> 1;
-    const marks = cut.marks[cut.pass];
+    const changed = cut.changed;
     let sinceCheck = 0;
     while (cut.cursor < count) {
       const i = cut.cursor++;
-      const key = entries[i * 2] as string;
-      if (marks === null || !marks.has(key)) {
-        this.sink(this.entry(cut, key, entries[i * 2 + 1] as Value), false);
+      if (changed[i] === 0) {
+        this.sink(this.entry(cut, entries[i * 2] as string, entries[i * 2 + 1] as Value), false);
         this.stats.keysWritten++;
       }
       if (++sinceCheck >= checkEvery) {
@@ -343,11 +357,12 @@ export class KeyspaceSnapshot {
     this.addExtra(
       -KEY_MARK_BYTES * (marks?.size ?? 0) -
         (cut.entries!.length / 2) * PASS_ENTRY_BYTES -
-        cut.positions.length * POSITION_SLOT_BYTES,
+        cut.positions.length * (POSITION_SLOT_BYTES + CHANGED_FLAG_BYTES / 2),
     );
     cut.marks[cut.pass] = null;
     cut.entries = null;
     cut.positions = NO_POSITIONS;
+    cut.changed = NO_CHANGES;
     cut.pass++;
     if (cut.pass < cut.passes) return;
     this.byDict.delete(cut.dict);
@@ -358,17 +373,16 @@ export class KeyspaceSnapshot {
     }
   }
 
-  /** True when the walk has written `key` (of the current pass) already. */
-  private writtenByWalk(cut: DbCut, key: string, hash: number): boolean {
-    if (cut.iter !== null || cut.entries === null) return false; // still collecting: nothing written yet
+  /** The index of `key` in the current pass's collected entries, -1 when it was not collected (yet). */
+  private collectedIndex(cut: DbCut, key: string, hash: number): number {
     const positions = cut.positions;
     const mask = positions.length - 1;
-    const entries = cut.entries;
+    const entries = cut.entries!;
     for (let slot = firstSlot(hash, positions.length); positions[slot] !== 0; slot = (slot + 1) & mask) {
       const index = positions[slot] - 1;
-      if (entries[index * 2] === key) return index < cut.cursor;
+      if (entries[index * 2] === key) return index;
     }
-    return false;
+    return -1;
   }
 
   private entry(cut: DbCut, key: string, value: Value): RdbEntry {
@@ -384,14 +398,33 @@ export class KeyspaceSnapshot {
     if (cut === undefined) return;
     const pass = passOf(key, cut.passes);
     if (pass < cut.pass) return;
-    let marks = cut.marks[pass];
+    if (pass === cut.pass && cut.entries !== null) {
+      const index = this.collectedIndex(cut, key, keyHash(key));
+      if (index >= 0) {
+        if (index < cut.cursor || cut.changed[index] === 1) return; // written by the walk, or by a change
+        cut.changed[index] = 1;
+        // While the pass still collects, a key deleted now and created again comes back at the end of the Map's
+        // order: its mark keeps the collection from taking it twice.
+        if (cut.iter !== null) this.mark(cut, pass, key);
+        // The collected value is the current one: any change since its collection would have come here first.
+        this.writeChanged(cut, key, cut.entries![index * 2 + 1] as Value);
+        return;
+      }
+    }
+    const marks = cut.marks[pass];
     if (marks !== null && marks.has(key)) return;
-    if (pass === cut.pass && this.writtenByWalk(cut, key, keyHash(key))) return;
-    if (marks === null) marks = cut.marks[pass] = new Set<string>();
-    marks.add(key);
-    this.addExtra(KEY_MARK_BYTES);
+    this.mark(cut, pass, key);
     const value = cut.dict.get(key);
     if (value === undefined) return; // created after the cut
+    this.writeChanged(cut, key, value);
+  }
+
+  private mark(cut: DbCut, pass: number, key: string): void {
+    (cut.marks[pass] ??= new Set<string>()).add(key);
+    this.addExtra(KEY_MARK_BYTES);
+  }
+
+  private writeChanged(cut: DbCut, key: string, value: Value): void {
     this.stats.keysChangedDuringSnapshot++;
     this.stats.keysWritten++;
     this.sink(this.entry(cut, key, value), true);
