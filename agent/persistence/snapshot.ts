@@ -33,17 +33,17 @@
  *                                                                  per collected key), which the walk skips;
  *      otherwise (a later pass, or not collected yet)            -> write it now and add it to its pass's marks,
  *                                                                  which the collection skips.
- *    So the walk asks the marks (a Set) once per key while it collects and never while it writes. The array,
+ *    So the walk asks the marks (KeyMarks) once per key while it collects and never while it writes. The array,
  *    table and flags of one pass hold about keysPerPass keys and are dropped when the pass ends. A key deleted
  *    and re-created while its pass collects comes back at the end of the Map's order: it is marked too, which
  *    keeps it from being collected twice; a key created after the cut is marked at its creation, so it is never
  *    written at all.
  *
  * Costs: the cut is instant; each slice does a bounded amount of work (the driver gives a time and byte budget);
- * the extra memory is one mark (a Set entry) per key changed during the snapshot (proportional to what is written
- * meanwhile) and the array and table of one pass (bounded by keysPerPass), plus the bytes the consumer has not
- * pulled yet. The walk visits each key once (hashing it for the position table) and never inserts the keys it
- * writes into a JS hash table.
+ * the extra memory is one mark (a KeyMarks slot) per key changed during the snapshot (proportional to what is
+ * written meanwhile) and the array, table and flags of one pass (bounded by keysPerPass), plus the bytes the
+ * consumer has not pulled yet. The walk visits each key once (hashing it for the position table and the marks) and
+ * never inserts the keys it writes into a hash table.
  * Limits: one value is encoded in one go, so a single huge collection costs one slice proportional to its size
  * (Redis's DUMP of it costs the same), and so does the first change of such a key during a snapshot. Access
  * metadata (IDLE/FREQ, written only under LRU/LFU eviction policies) is read when the key is written, not frozen
@@ -70,8 +70,11 @@ const POSITION_SLOT_BYTES = 4;
 /** Bytes per collected key of a pass's change flags (a Uint8Array). */
 const CHANGED_FLAG_BYTES = 1;
 
-/** Rough bytes per key remembered in a pass's marks (V8 Set entry, with growth slack). */
-const KEY_MARK_BYTES = 32;
+/** Rough bytes per key remembered in a pass's marks (a tag and a key reference per slot, half full or more). */
+const KEY_MARK_BYTES = 24;
+
+/** Slots of a pass's marks when its first key is marked (doubling from there). */
+const KEY_MARKS_MIN_SLOTS = 64;
 
 export interface SnapshotOptions {
   /** Which access metadata entries carry (IDLE/FREQ), as the eviction policy decides. */
@@ -100,7 +103,7 @@ interface DbCut {
   /** Pass being collected or written (passes when finished). */
   pass: number;
   /** Keys already written by a change, or created after the cut (never to be written), per pass. */
-  readonly marks: Array<Set<string> | null>;
+  readonly marks: Array<KeyMarks | null>;
   /** The pass's live iterator over the Map while it collects; null once it writes. */
   iter: IterableIterator<[string, Value]> | null;
   /** The current pass's keys and values at collection, alternating, in Map order; null before it started. */
@@ -147,6 +150,54 @@ function firstSlot(hash: number, slots: number): number {
 }
 
 /** Records that the key with `hash` is at `index` of its pass's entries. */
+/**
+ * The marks of one pass: a set of keys in open addressing over their keyHash, which the walk and the hook have at
+ * hand. Asking about an unmarked key (most keys the walk collects) reads one slot of a typed array, where a V8 Set
+ * would read its bucket, an entry and the stored key string: under a write load this probe is per key collected
+ * and per write.
+ */
+export class KeyMarks {
+  /** keyHash | 1 per slot (0: free), which also picks the first slot; the key string in the same slot of `keys`. */
+  private tags = new Int32Array(KEY_MARKS_MIN_SLOTS);
+  private keys: string[] = new Array<string>(KEY_MARKS_MIN_SLOTS);
+  size = 0;
+
+  /** Whether `key` is marked; `hash` is keyHash(key). */
+  has(key: string, hash: number): boolean {
+    const tags = this.tags;
+    const tag = hash | 1;
+    const mask = tags.length - 1;
+    for (let slot = firstSlot(tag, tags.length); tags[slot] !== 0; slot = (slot + 1) & mask) {
+      if (tags[slot] === tag && this.keys[slot] === key) return true;
+    }
+    return false;
+  }
+
+  /** Marks `key`, which must not be marked yet; `hash` is keyHash(key). */
+  add(key: string, hash: number): void {
+    // Keep the table at most half full.
+    if (this.size * 2 >= this.tags.length) this.grow();
+    this.place(key, hash | 1);
+    this.size++;
+  }
+
+  private place(key: string, tag: number): void {
+    const tags = this.tags;
+    const mask = tags.length - 1;
+    let slot = firstSlot(tag, tags.length);
+    while (tags[slot] !== 0) slot = (slot + 1) & mask;
+    tags[slot] = tag;
+    this.keys[slot] = key;
+  }
+
+  private grow(): void {
+    const { tags, keys } = this;
+    this.tags = new Int32Array(tags.length * 2);
+    this.keys = new Array<string>(tags.length * 2);
+    for (let slot = 0; slot < tags.length; slot++) if (tags[slot] !== 0) this.place(keys[slot], tags[slot]);
+  }
+}
+
 function insertPosition(positions: Int32Array, hash: number, index: number): void {
   const mask = positions.length - 1;
   let slot = firstSlot(hash, positions.length);
@@ -233,7 +284,7 @@ export class KeyspaceSnapshot {
         expiresCount: db.expires.size,
         passes,
         pass: 0,
-        marks: new Array<Set<string> | null>(passes).fill(null),
+        marks: new Array<KeyMarks | null>(passes).fill(null),
         iter: null,
         entries: null,
         positions: NO_POSITIONS,
@@ -303,12 +354,13 @@ export class KeyspaceSnapshot {
     let stopped = false;
     // for..of over the live iterator: leaving the loop does not close a Map iterator, so the pass resumes here.
     for (const [key, value] of cut.iter!) {
-      if (marks === null || !marks.has(key)) {
+      const hash = keyHash(key);
+      if (marks === null || !marks.has(key, hash)) {
         const index = entries.length >> 1;
         entries.push(key, value);
         // Keep the table at most half full.
         if (index * 2 >= cut.positions.length) this.growPositions(cut);
-        insertPosition(cut.positions, keyHash(key), index);
+        insertPosition(cut.positions, hash, index);
       }
       if (++sinceCheck >= checkEvery) {
         sinceCheck = 0;
@@ -398,29 +450,30 @@ export class KeyspaceSnapshot {
     if (cut === undefined) return;
     const pass = passOf(key, cut.passes);
     if (pass < cut.pass) return;
+    const hash = keyHash(key);
     if (pass === cut.pass && cut.entries !== null) {
-      const index = this.collectedIndex(cut, key, keyHash(key));
+      const index = this.collectedIndex(cut, key, hash);
       if (index >= 0) {
         if (index < cut.cursor || cut.changed[index] === 1) return; // written by the walk, or by a change
         cut.changed[index] = 1;
         // While the pass still collects, a key deleted now and created again comes back at the end of the Map's
         // order: its mark keeps the collection from taking it twice.
-        if (cut.iter !== null) this.mark(cut, pass, key);
+        if (cut.iter !== null) this.mark(cut, pass, key, hash);
         // The collected value is the current one: any change since its collection would have come here first.
         this.writeChanged(cut, key, cut.entries![index * 2 + 1] as Value);
         return;
       }
     }
     const marks = cut.marks[pass];
-    if (marks !== null && marks.has(key)) return;
-    this.mark(cut, pass, key);
+    if (marks !== null && marks.has(key, hash)) return;
+    this.mark(cut, pass, key, hash);
     const value = cut.dict.get(key);
     if (value === undefined) return; // created after the cut
     this.writeChanged(cut, key, value);
   }
 
-  private mark(cut: DbCut, pass: number, key: string): void {
-    (cut.marks[pass] ??= new Set<string>()).add(key);
+  private mark(cut: DbCut, pass: number, key: string, hash: number): void {
+    (cut.marks[pass] ??= new KeyMarks()).add(key, hash);
     this.addExtra(KEY_MARK_BYTES);
   }
 

@@ -10,7 +10,8 @@ import { valueToRdb } from '../../../agent/persistence/keyspaceAdapter';
 import type { RdbEntry } from '../../../agent/persistence/model';
 import { RdbSnapshotStream } from '../../../agent/persistence/rdbSnapshot';
 import { parseRdb } from '../../../agent/persistence/rdbReader';
-import { KeyspaceSnapshot, SnapshotRegistry, passOf } from '../../../agent/persistence/snapshot';
+import { KeyMarks, KeyspaceSnapshot, SnapshotRegistry, passOf } from '../../../agent/persistence/snapshot';
+import { keyHash } from '../../../agent/keyspace/keyMap';
 import { canonical } from './support/dataset';
 import { prng } from '../../helpers/prng';
 
@@ -327,5 +328,13 @@ describe('RDB snapshot stream', () => {
     const parsed = parseRdb(Buffer.concat(chunks));
     expect(parsed.entries).toEqual([]);
     expect(parsed.aux).toEqual([['redis-ver', '7.0.15']]);
+  });
+
+  it('remembers marked keys across growth and tells them from unmarked ones in the same probe runs', () => {
+    const marks = new KeyMarks();
+    const keys = Array.from({ length: 20_000 }, (_, i) => `key:${i}`);
+    for (const [i, key] of keys.entries()) if (i % 3 === 0) marks.add(key, keyHash(key));
+    expect(marks.size).toBe(6667);
+    for (const [i, key] of keys.entries()) expect(marks.has(key, keyHash(key))).toBe(i % 3 === 0);
   });
 });
