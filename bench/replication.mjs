@@ -12,7 +12,11 @@
 //    the time from that reply until the value is visible on the replica, which tells which side a change moved.
 // Ratios are agent/redis. Targets (issue 4): full sync time <= 1x Redis; throughput during a full sync >= 70% of
 // undisturbed; lag p99 under load <= Redis's.
-// Knobs (environment): BENCH_KEYS, BENCH_LAG_SAMPLES (default 2000), BENCH_REPS (default 1).
+// Layout (BENCH_LAYOUT): `shared` (default) leaves every process unpinned, so the replica's CPU competes with the
+// master's on this machine's cores; `pinned` gives the master core 0 to itself and puts the replica and the load
+// on core 1, as when the replica runs on another host: the master's own cost of a full sync, not the replica's.
+// (Pinned, the load shares core 1 with the replica, which may cap a load as fast as Redis's during the sync.)
+// Knobs (environment): BENCH_KEYS, BENCH_LAG_SAMPLES (default 2000), BENCH_REPS (default 1), BENCH_LAYOUT.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +26,8 @@ import Redis from 'ioredis';
 import {
   HOST,
   captureOutput,
+  hasTaskset,
+  pinned,
   freePort,
   killOnExit,
   parseInfo,
@@ -37,8 +43,16 @@ const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 2000);
 const REPS = Number(process.env.BENCH_REPS ?? 1);
 const VALUE_BYTES = 100;
 const COMMON = ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'];
+const LAYOUT = process.env.BENCH_LAYOUT ?? 'shared';
+if (LAYOUT !== 'shared' && LAYOUT !== 'pinned')
+  throw new Error(`BENCH_LAYOUT: shared or pinned, not ${LAYOUT}`);
+if (LAYOUT === 'pinned' && !hasTaskset) throw new Error('BENCH_LAYOUT=pinned needs taskset and 2 cores');
+/** Cores of the pinned layout (undefined: unpinned). */
+const MASTER_CORE = LAYOUT === 'pinned' ? 0 : undefined;
+const REPLICA_CORE = LAYOUT === 'pinned' ? 1 : undefined;
+const LOAD_CORE = LAYOUT === 'pinned' ? 1 : undefined;
 
-async function startServer(kind, args = []) {
+async function startServer(kind, core, args = []) {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-repl-${kind}-`));
   const [cmd, argv] = serverCommand(kind, [
@@ -48,7 +62,8 @@ async function startServer(kind, args = []) {
     ...COMMON,
     ...args,
   ]);
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [runCmd, runArgv] = core === undefined ? [cmd, argv] : pinned(core, cmd, argv);
+  const child = spawn(runCmd, runArgv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = killOnExit(child);
   const output = captureOutput(child, 20000);
   for (let i = 0; ; i++) {
@@ -109,7 +124,7 @@ async function rdbBytes(node) {
 
 /** Starts a fresh replica, points it at the master, resolves with the sync time in ms. */
 async function fullSync(master) {
-  const replica = await startServer(master.kind);
+  const replica = await startServer(master.kind, REPLICA_CORE);
   const t0 = process.hrtime.bigint();
   await replica.client.call('REPLICAOF', HOST, String(master.port));
   for (;;) {
@@ -123,10 +138,10 @@ async function fullSync(master) {
   return { ms, replica };
 }
 
-/** The SET load of this benchmark (redis-benchmark unpinned). */
-const runBenchmark = (port, requests) => runSetLoad(port, requests, { valueBytes: VALUE_BYTES });
-const runLoadUntil = (port, finished, round, maxMs) =>
-  runSetLoadUntil(port, finished, round, { valueBytes: VALUE_BYTES }, maxMs);
+/** The SET load of this benchmark (on LOAD_CORE). */
+const LOAD = { valueBytes: VALUE_BYTES, core: LOAD_CORE };
+const runBenchmark = (port, requests) => runSetLoad(port, requests, LOAD);
+const runLoadUntil = (port, finished, round, maxMs) => runSetLoadUntil(port, finished, round, LOAD, maxMs);
 /** Length of one round of the SET load (see runSetLoadUntil). */
 const ROUND_SECONDS = 0.3;
 /** The load during a full sync stops after this many times the unloaded sync time, synced or not. */
@@ -197,7 +212,7 @@ async function measureLag(master, replica, samples) {
 }
 
 async function measure(kind) {
-  const master = await startServer(kind);
+  const master = await startServer(kind, MASTER_CORE);
   try {
     await populate(master);
     const bytes = await rdbBytes(master);
@@ -211,7 +226,7 @@ async function measure(kind) {
     const calib = await runBenchmark(master.port, 200_000);
     const round = Math.round(calib.rps * ROUND_SECONDS);
     const undisturbed = await runLoadUntil(master.port, () => false, round, Math.max(3000, 2 * sync.ms));
-    const replicaPort = await startServer(kind);
+    const replicaPort = await startServer(kind, REPLICA_CORE);
     let synced = false;
     const syncStart = process.hrtime.bigint();
     const syncing = (async () => {
@@ -307,7 +322,8 @@ const rows = [
   ['  then visible on replica p99 (ms)', (r) => r.busy.visP99, 3],
 ];
 console.log(
-  `\nReplication benchmark: ${KEYS} keys x ${VALUE_BYTES} B, ${os.cpus().length} cores, ${new Date().toISOString()}, ` +
+  `\nReplication benchmark: ${KEYS} keys x ${VALUE_BYTES} B, ${os.cpus().length} cores, layout ${LAYOUT}, ` +
+    `${new Date().toISOString()}, ` +
     `load average before/after ${loadBefore} / ${os
       .loadavg()
       .map((x) => x.toFixed(1))
