@@ -2,8 +2,9 @@
  * The keyspace: numbered databases, each a map from key to value plus a map from key to absolute expiry time
  * (ms since the epoch), like Redis's `dict` and `expires` (KeyMaps: Maps split in shards, see keyMap.ts).
  *
- * Values: a string value is stored as the latin1 JS string itself (no wrapper object: a million keys must not
- * mean a million extra objects); every other type is an object with a `type` tag (see keyspace/values.ts).
+ * Values: a string value is a latin1 JS string (no wrapper object: a million keys must not mean a million extra
+ * objects), which the dict keeps in a slab outside the V8 heap when it is short (valueMap.ts); every other type is
+ * an object with a `type` tag (see keyspace/values.ts).
  *
  * Invariants the rest of the server relies on:
  * - Every mutation of a key goes through `lookupWrite`, `set`, `add` or `delete` *before* the value changes.
@@ -17,6 +18,7 @@
 
 import { accessPolicy, lruClock, newStamp, touchedStamp } from './access';
 import { KeyMap } from './keyMap';
+import { ValueMap } from './valueMap';
 
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | 'zset';
 
@@ -50,7 +52,7 @@ export interface KeyspaceHooks {
 }
 
 export class Database {
-  dict = new KeyMap<Value>();
+  dict = new ValueMap();
   expires = new KeyMap<number>();
   /**
    * Keys whose string value Redis would report with an encoding other than the one its content implies
@@ -205,7 +207,7 @@ export class Database {
   /** Empties the database. */
   clear(): void {
     this.hooks.beforeReplaceAll(this);
-    this.dict = new KeyMap();
+    this.dict = new ValueMap();
     this.expires = new KeyMap();
     this.stringEncodings = new Map();
     this.access = new KeyMap();

@@ -25,8 +25,9 @@ import {
 import { open as openAsync, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Database, Keyspace, Value } from '../keyspace/database';
+import type { Database, Keyspace } from '../keyspace/database';
 import { KeyMap } from '../keyspace/keyMap';
+import { ValueMap } from '../keyspace/valueMap';
 import { RdbError } from './errors';
 import { accessStampFrom, entryOf, rdbToValue, type AccessMode } from './keyspaceAdapter';
 import { RdbParser } from './rdbReader';
@@ -285,7 +286,7 @@ export async function pumpToFile(
 // ------------------------------------------------------------------ loading
 
 export interface LoadedDatabase {
-  dict: KeyMap<Value>;
+  dict: ValueMap;
   expires: KeyMap<number>;
   access: KeyMap<number>;
 }
@@ -330,7 +331,7 @@ export class RdbLoader {
     this.source = options.source ?? 'the RDB file';
     this.parser = new RdbParser({ source: this.source, reuseEntries: true });
     this.dbs = Array.from({ length: options.dbCount }, () => ({
-      dict: new KeyMap(),
+      dict: new ValueMap(),
       expires: new KeyMap(),
       access: new KeyMap(),
     }));
@@ -536,7 +537,7 @@ export function installLoadedDatabases(keyspace: Keyspace, dbs: readonly LoadedD
     const db: Database = keyspace.dbs[i];
     const loaded = dbs[i];
     keyspace.hooks.beforeReplaceAll(db);
-    db.dict = loaded?.dict ?? new KeyMap();
+    db.dict = loaded?.dict ?? new ValueMap();
     db.expires = loaded?.expires ?? new KeyMap();
     db.access = loaded?.access ?? new KeyMap();
     db.stringEncodings = new Map();

@@ -25,7 +25,9 @@
  *    of n keys is walked in P = ceil(n / keysPerPass) passes (at most one per shard), a key belongs to the pass
  *    `shardOf(key) mod P`, so a pass is a group of the KeyMap's shards (keyspace/keyMap.ts), and a pass first
  *    *collects* its keys (and values) from its live shards into an array, in Map order, then *writes* them in
- *    that order (so the walk reads memory in the order the values were allocated). While it collects,
+ *    that order (so the walk reads memory in the order the values were allocated). Values are collected as the
+ *    dict stores them (a short string as its slab handle, keyspace/valueMap.ts) and read when written: a handle
+ *    stays valid until its key changes, and the hook below sees that change first. While it collects,
  *    an open-addressing table of 32-bit slots maps each collected key to its position, so whether the walk is
  *    past a key is one probe and a compare with the write cursor. When a key is about to change:
  *      its pass < current pass, or its position < write cursor  -> written by the walk already, nothing to do;
@@ -55,6 +57,7 @@
  */
 import type { Database, Keyspace, Value } from '../keyspace/database';
 import { KEY_MAP_SHARDS, keyHash, shardOf, type KeyMap } from '../keyspace/keyMap';
+import type { StoredValue, ValueMap } from '../keyspace/valueMap';
 import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
@@ -94,7 +97,7 @@ export type EntrySink = (entry: RdbEntry, duringChange: boolean) => void;
 /** One database as it was at the cut. */
 interface DbCut {
   readonly dbId: number;
-  readonly dict: KeyMap<Value>;
+  readonly dict: ValueMap;
   readonly expires: KeyMap<number>;
   readonly access: KeyMap<number>;
   readonly keyCount: number;
@@ -105,9 +108,9 @@ interface DbCut {
   /** Keys already written by a change, or created after the cut (never to be written), per pass. */
   readonly marks: Array<KeyMarks | null>;
   /** The pass's live iterator over the Map while it collects; null once it writes. */
-  iter: IterableIterator<[string, Value]> | null;
+  iter: IterableIterator<[string, StoredValue]> | null;
   /** The current pass's keys and values at collection, alternating, in Map order; null before it started. */
-  entries: Array<string | Value> | null;
+  entries: Array<string | StoredValue> | null;
   /** Open addressing, linear probing: 1 + the key's index in `entries`, 0 for a free slot. */
   positions: Int32Array;
   /** By index in `entries`: 1 once a change wrote that key (the walk skips it), 0 otherwise. */
@@ -255,7 +258,7 @@ export class KeyspaceSnapshot {
   /** Sizes of the databases at the cut (RESIZEDB hints), by database number. */
   readonly dbSizes = new Map<number, { keyCount: number; expiresCount: number }>();
   private readonly cuts: DbCut[] = [];
-  private readonly byDict = new Map<KeyMap<Value>, DbCut>();
+  private readonly byDict = new Map<ValueMap, DbCut>();
   private current = 0;
   private finished = false;
   private readonly accessMode: AccessMode;
@@ -330,7 +333,7 @@ export class KeyspaceSnapshot {
     cut.entries = [];
     cut.cursor = 0;
     this.setPositions(cut, positionSlotsFor(cut.dict.groupSize(cut.pass, cut.passes)));
-    cut.iter = cut.dict.groupEntries(cut.pass, cut.passes);
+    cut.iter = cut.dict.groupStored(cut.pass, cut.passes);
   }
 
   /** A position table of `slots` and room for half as many change flags (those already set are kept). */
@@ -393,7 +396,8 @@ export class KeyspaceSnapshot {
     while (cut.cursor < count) {
       const i = cut.cursor++;
       if (changed[i] === 0) {
-        this.sink(this.entry(cut, entries[i * 2] as string, entries[i * 2 + 1] as Value), false);
+        const value = cut.dict.resolve(entries[i * 2 + 1] as StoredValue);
+        this.sink(this.entry(cut, entries[i * 2] as string, value), false);
         this.stats.keysWritten++;
       }
       if (++sinceCheck >= checkEvery) {
@@ -460,7 +464,7 @@ export class KeyspaceSnapshot {
         // order: its mark keeps the collection from taking it twice.
         if (cut.iter !== null) this.mark(cut, pass, key, hash);
         // The collected value is the current one: any change since its collection would have come here first.
-        this.writeChanged(cut, key, cut.entries![index * 2 + 1] as Value);
+        this.writeChanged(cut, key, cut.dict.resolve(cut.entries![index * 2 + 1] as StoredValue));
         return;
       }
     }

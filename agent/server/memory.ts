@@ -14,7 +14,7 @@
  * their implementation provides it, else a per-element constant.
  */
 import type { CollectionValue, Database, Keyspace, Value } from '../keyspace/database';
-import { KeyMap } from '../keyspace/keyMap';
+import { ValueMap } from '../keyspace/valueMap';
 
 /** Per key: the Map entry (with growth slack), the key string's header and the value string's header. */
 export const KEY_OVERHEAD_BYTES = 72;
@@ -31,16 +31,20 @@ export interface SelfSizedValue {
 }
 
 type Dict = Database['dict'];
-const EMPTY_DICT: Dict = new KeyMap();
+const EMPTY_DICT: Dict = new ValueMap();
 
-/** Estimated bytes of one entry (key, value and overhead). */
-export function entryBytes(key: string, value: Value | undefined): number {
+/**
+ * Estimated bytes of one entry (key, value and overhead). The value may come as ValueMap.peek gives it, a string as
+ * its length: the estimate is the same.
+ */
+export function entryBytes(key: string, value: Value | number | undefined): number {
   if (value === undefined) return 0;
   return KEY_OVERHEAD_BYTES + key.length + valueBytes(value);
 }
 
-/** Estimated bytes of a value alone. */
-export function valueBytes(value: Value): number {
+/** Estimated bytes of a value alone (a string may come as its length, see entryBytes). */
+export function valueBytes(value: Value | number): number {
+  if (typeof value === 'number') return (value + 7) & ~7;
   if (typeof value === 'string') return (value.length + 7) & ~7;
   const sized = value as CollectionValue & Partial<SelfSizedValue>;
   if (typeof sized.memoryBytes === 'function') return sized.memoryBytes();
@@ -78,7 +82,7 @@ export class MemoryAccounting {
       }
       if (!indexAdd(this.pendingIndex, dict, key)) return;
     }
-    const before = entryBytes(key, dict.get(key));
+    const before = entryBytes(key, dict.peek(key));
     if (before !== 0) this.adjust(dict, -before);
     this.pendingDicts[n] = dict;
     keys[n] = key;
@@ -103,7 +107,7 @@ export class MemoryAccounting {
     const keys = this.pendingKeys;
     const dicts = this.pendingDicts;
     for (let i = 0; i < n; i++) {
-      const after = entryBytes(keys[i], dicts[i].get(keys[i]));
+      const after = entryBytes(keys[i], dicts[i].peek(keys[i]));
       if (after !== 0) this.adjust(dicts[i], after);
       // Drop references so settled keys and replaced dicts can be collected.
       keys[i] = '';
@@ -128,7 +132,7 @@ export class MemoryAccounting {
     let t = this.totals.get(dict);
     if (t === undefined) {
       let sum = 0;
-      dict.forEach((v, k) => (sum += entryBytes(k, v)));
+      dict.forEachPeeked((v, k) => (sum += entryBytes(k, v)));
       t = sum;
       this.totals.set(dict, t);
       this.structureChanged = true;

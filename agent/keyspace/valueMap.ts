@@ -1,0 +1,94 @@
+/**
+ * A database's map from key to value: a KeyMap whose short string values live in a StringSlab (stringSlab.ts says
+ * why), stored in the map as their slot's handle (a number, which no other value is). The API is KeyMap's with
+ * values as the rest of the server knows them: `get` and iteration make the string from its slot; `set` copies a
+ * short string into a slot and frees the slot of the value it replaces.
+ *
+ * Invariant: a handle in the map is live until its key is overwritten or deleted here. Whoever keeps handles
+ * beyond that (the snapshot, through `groupStored`) must resolve them before the change, which the keyspace's
+ * beforeMutate hook gives it the chance to do.
+ */
+import type { Value } from './database';
+import { KeyMap } from './keyMap';
+import { StringSlab } from './stringSlab';
+
+/** A value as the map holds it: a slab handle for a short string, the value itself otherwise. */
+export type StoredValue = Value | number;
+
+export class ValueMap implements Iterable<[string, Value]> {
+  private readonly map = new KeyMap<StoredValue>();
+  private readonly strings = new StringSlab();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string): Value | undefined {
+    const v = this.map.get(key);
+    return typeof v === 'number' ? this.strings.read(v) : v;
+  }
+
+  /** The value for sizing it: a string from the slab comes as its length, without making the string. */
+  peek(key: string): Value | number | undefined {
+    const v = this.map.get(key);
+    return typeof v === 'number' ? this.strings.length(v) : v;
+  }
+
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  set(key: string, value: Value): this {
+    // Free first: a value of the same size class then lands in the slot the old one leaves.
+    const old = this.map.get(key);
+    if (typeof old === 'number') this.strings.release(old);
+    let stored: StoredValue = value;
+    if (typeof value === 'string') {
+      const handle = this.strings.store(value);
+      if (handle !== -1) stored = handle;
+    }
+    this.map.set(key, stored);
+    return this;
+  }
+
+  delete(key: string): boolean {
+    const old = this.map.get(key);
+    if (old === undefined) return false;
+    if (typeof old === 'number') this.strings.release(old);
+    return this.map.delete(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
+  entries(): IterableIterator<[string, Value]> {
+    return this.resolved(this.map.entries());
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, Value]> {
+    return this.entries();
+  }
+
+  /** Like KeyMap.forEach, with values as `peek` gives them (strings from the slab as their length). */
+  forEachPeeked(fn: (value: Value | number, key: string) => void): void {
+    this.map.forEach((v, key) => fn(typeof v === 'number' ? this.strings.length(v) : v, key));
+  }
+
+  /** KeyMap.groupEntries with values as stored (see the invariant above); `resolve` turns one into its value. */
+  groupStored(group: number, groups: number): IterableIterator<[string, StoredValue]> {
+    return this.map.groupEntries(group, groups);
+  }
+
+  groupSize(group: number, groups: number): number {
+    return this.map.groupSize(group, groups);
+  }
+
+  resolve(stored: StoredValue): Value {
+    return typeof stored === 'number' ? this.strings.read(stored) : stored;
+  }
+
+  private *resolved(entries: IterableIterator<[string, StoredValue]>): IterableIterator<[string, Value]> {
+    for (const [key, v] of entries) yield [key, typeof v === 'number' ? this.strings.read(v) : v];
+  }
+}

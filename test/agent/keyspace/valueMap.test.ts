@@ -1,0 +1,106 @@
+/**
+ * Short string values live in a slab outside the V8 heap (keyspace/stringSlab.ts, valueMap.ts): every string must
+ * come back exactly as stored (any length a slab takes, any byte), a replaced or deleted value must give its slot
+ * back, and what the slab does not take (long strings, collections) is kept as it is.
+ */
+import { ListValue } from '../../../agent/keyspace/values';
+import { SLOT_BYTES, STORED_STRING_MAX_CHARS, StringSlab } from '../../../agent/keyspace/stringSlab';
+import { ValueMap } from '../../../agent/keyspace/valueMap';
+import { prng } from '../../helpers/prng';
+
+/** A latin1 string of `n` chars drawn from all 256 byte values. */
+function binary(rand: () => number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(Math.floor(rand() * 256));
+  return s;
+}
+
+describe('string slab', () => {
+  it('gives back every length it stores, at and around each class boundary, with every byte value', () => {
+    const rand = prng(7);
+    const slab = new StringSlab();
+    const lengths = new Set([0, 1, STORED_STRING_MAX_CHARS]);
+    for (const bytes of SLOT_BYTES) for (const d of [-3, -2, -1, 0, 1]) lengths.add(bytes + d);
+    const stored: Array<[number, string]> = [];
+    for (const n of lengths) {
+      if (n < 0 || n > STORED_STRING_MAX_CHARS) continue;
+      const s = binary(rand, n);
+      const handle = slab.store(s);
+      expect(handle).toBeGreaterThanOrEqual(0);
+      stored.push([handle, s]);
+    }
+    for (const [handle, s] of stored) {
+      expect(slab.read(handle)).toBe(s);
+      expect(slab.length(handle)).toBe(s.length);
+    }
+  });
+
+  it('leaves strings longer than its largest slot to the caller', () => {
+    const slab = new StringSlab();
+    expect(slab.store('x'.repeat(STORED_STRING_MAX_CHARS + 1))).toBe(-1);
+  });
+
+  it('reuses the slot freed last for the next string of its class, and spans pages as it grows', () => {
+    const slab = new StringSlab();
+    const handles = Array.from({ length: 20_000 }, (_, i) => slab.store(`value:${i}`.padEnd(100, '.')));
+    expect(new Set(handles).size).toBe(handles.length);
+    slab.release(handles[123]);
+    slab.release(handles[456]);
+    expect(slab.store('y'.repeat(100))).toBe(handles[456]);
+    expect(slab.store('z'.repeat(99))).toBe(handles[123]);
+    for (let i = 0; i < handles.length; i += 997) {
+      if (i === 123 || i === 456) continue;
+      expect(slab.read(handles[i])).toBe(`value:${i}`.padEnd(100, '.'));
+    }
+  });
+});
+
+describe('value map', () => {
+  it('stores short strings in its slab and everything else as given, reading back the same values', () => {
+    const map = new ValueMap();
+    const list = ListValue.from(['a', 'b']);
+    const long = 'L'.repeat(STORED_STRING_MAX_CHARS + 10);
+    map.set('short', 'hello').set('empty', '').set('long', long).set('list', list);
+    expect(map.get('short')).toBe('hello');
+    expect(map.get('empty')).toBe('');
+    expect(map.get('long')).toBe(long);
+    expect(map.get('list')).toBe(list);
+    expect(map.get('missing')).toBeUndefined();
+    expect(map.peek('short')).toBe(5);
+    expect(map.peek('long')).toBe(long);
+    expect(map.size).toBe(4);
+    expect(new Map(map.entries())).toEqual(
+      new Map<string, unknown>([
+        ['short', 'hello'],
+        ['empty', ''],
+        ['long', long],
+        ['list', list],
+      ]),
+    );
+  });
+
+  it('keeps its values right through random overwrites, type changes and deletions (slots freed and reused)', () => {
+    const rand = prng(11);
+    const map = new ValueMap();
+    const model = new Map<string, string | ListValue>();
+    for (let step = 0; step < 30_000; step++) {
+      const key = `k${Math.floor(rand() * 500)}`;
+      const r = rand();
+      if (r < 0.6) {
+        const n =
+          rand() < 0.05 ? STORED_STRING_MAX_CHARS + Math.floor(rand() * 50) : Math.floor(rand() * 300);
+        const s = binary(rand, n);
+        map.set(key, s);
+        model.set(key, s);
+      } else if (r < 0.7) {
+        const l = ListValue.from([`${step}`]);
+        map.set(key, l);
+        model.set(key, l);
+      } else {
+        expect(map.delete(key)).toBe(model.delete(key));
+      }
+    }
+    expect(map.size).toBe(model.size);
+    for (const [key, v] of model) expect(map.get(key)).toBe(v);
+  });
+});
