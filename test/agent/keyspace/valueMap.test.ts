@@ -4,7 +4,12 @@
  * back, and what the slab does not take (long strings, collections) is kept as it is.
  */
 import { ListValue } from '../../../agent/keyspace/values';
-import { SLOT_BYTES, STORED_STRING_MAX_CHARS, StringSlab } from '../../../agent/keyspace/stringSlab';
+import {
+  SLOT_BYTES,
+  STORED_STRING_MAX_CHARS,
+  STORED_STRING_MIN_CHARS,
+  StringSlab,
+} from '../../../agent/keyspace/stringSlab';
 import { ValueMap } from '../../../agent/keyspace/valueMap';
 import { prng } from '../../helpers/prng';
 
@@ -19,11 +24,11 @@ describe('string slab', () => {
   it('gives back every length it stores, at and around each class boundary, with every byte value', () => {
     const rand = prng(7);
     const slab = new StringSlab();
-    const lengths = new Set([0, 1, STORED_STRING_MAX_CHARS]);
+    const lengths = new Set([STORED_STRING_MIN_CHARS, STORED_STRING_MAX_CHARS]);
     for (const bytes of SLOT_BYTES) for (const d of [-3, -2, -1, 0, 1]) lengths.add(bytes + d);
     const stored: Array<[number, string]> = [];
     for (const n of lengths) {
-      if (n < 0 || n > STORED_STRING_MAX_CHARS) continue;
+      if (n < STORED_STRING_MIN_CHARS || n > STORED_STRING_MAX_CHARS) continue;
       const s = binary(rand, n);
       const handle = slab.store(s);
       expect(handle).toBeGreaterThanOrEqual(0);
@@ -35,8 +40,9 @@ describe('string slab', () => {
     }
   });
 
-  it('leaves strings longer than its largest slot to the caller', () => {
+  it('leaves strings shorter than its minimum or longer than its largest slot to the caller', () => {
     const slab = new StringSlab();
+    expect(slab.store('x'.repeat(STORED_STRING_MIN_CHARS - 1))).toBe(-1);
     expect(slab.store('x'.repeat(STORED_STRING_MAX_CHARS + 1))).toBe(-1);
   });
 
@@ -60,18 +66,23 @@ describe('value map', () => {
     const map = new ValueMap();
     const list = ListValue.from(['a', 'b']);
     const long = 'L'.repeat(STORED_STRING_MAX_CHARS + 10);
-    map.set('short', 'hello').set('empty', '').set('long', long).set('list', list);
-    expect(map.get('short')).toBe('hello');
+    const mid = 'm'.repeat(STORED_STRING_MIN_CHARS + 4);
+    map.set('mid', mid).set('tiny', 'hi').set('empty', '').set('long', long).set('list', list);
+    expect(map.get('mid')).toBe(mid);
+    expect(map.get('tiny')).toBe('hi');
     expect(map.get('empty')).toBe('');
     expect(map.get('long')).toBe(long);
     expect(map.get('list')).toBe(list);
     expect(map.get('missing')).toBeUndefined();
-    expect(map.peek('short')).toBe(5);
+    // The slab's string comes as its length; what the map keeps itself comes as is.
+    expect(map.peek('mid')).toBe(mid.length);
+    expect(map.peek('tiny')).toBe('hi');
     expect(map.peek('long')).toBe(long);
-    expect(map.size).toBe(4);
+    expect(map.size).toBe(5);
     expect(new Map(map.entries())).toEqual(
       new Map<string, unknown>([
-        ['short', 'hello'],
+        ['mid', mid],
+        ['tiny', 'hi'],
         ['empty', ''],
         ['long', long],
         ['list', list],
