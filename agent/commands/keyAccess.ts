@@ -12,14 +12,19 @@ import type { Client } from '../server/client';
 /** Looks a key up for reading; counts a hit or a miss. */
 export function readKey(c: Client, key: string): Value | undefined {
   const v = c.db.lookupRead(key);
+  countRead(c, key, v !== undefined);
+  return v;
+}
+
+/** A read of `key` found it or not: keyspace_hits / keyspace_misses, and the keymiss event. */
+export function countRead(c: Client, key: string, found: boolean): void {
   const server = c.server;
-  if (v === undefined) {
+  if (found) {
+    server.stats.keyspaceHits++;
+  } else {
     server.stats.keyspaceMisses++;
     server.notify('m', 'keymiss', key, c.db.id);
-  } else {
-    server.stats.keyspaceHits++;
   }
-  return v;
 }
 
 /** Reads a collection of one type; undefined when missing, WRONGTYPE when of another type. */

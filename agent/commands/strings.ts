@@ -11,7 +11,7 @@ import type { Client } from '../server/client';
 import { intArg, is, parseInt64 } from './args';
 import { isCanonicalInt } from '../keyspace/intText';
 import { isLongText } from '../keyspace/values';
-import { addKey, commandTimeMs, readKey } from './keyAccess';
+import { addKey, commandTimeMs, countRead, readKey } from './keyAccess';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from './longDouble';
 import { cmd, type CommandSpec } from './table';
 
@@ -64,9 +64,14 @@ function checkStringLength(c: Client, totalBytes: number): void {
 }
 
 function get(c: Client, argv: string[]): void {
-  const v = getString(c, argv[1]);
+  // A string kept in the dict's slab goes from its slot to the reply, without a JS string in between.
+  const db = c.db;
+  const v = db.lookupReadStored(argv[1]);
+  countRead(c, argv[1], v !== undefined);
   if (v === undefined) c.reply.nullBulk();
-  else c.reply.bulk(v);
+  else if (typeof v === 'number') c.reply.bulkCopied(db.dict.stringLength(v), db.dict, v);
+  else if (typeof v === 'string') c.reply.bulk(v);
+  else throw new ReplyError(Err.wrongType);
 }
 
 const SET_NX = 1;

@@ -18,7 +18,7 @@
 
 import { accessPolicy, lruClock, newStamp, touchedStamp } from './access';
 import { KeyMap } from './keyMap';
-import { ValueMap } from './valueMap';
+import { ValueMap, type StoredValue } from './valueMap';
 
 export type ValueType = 'string' | 'list' | 'hash' | 'set' | 'zset';
 
@@ -115,6 +115,18 @@ export class Database {
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
     if (touch) this.touch(key);
+    return v;
+  }
+
+  /**
+   * lookupRead (with its expiry and access effects) for a reader that can take a slab string as bytes, as GET
+   * does: the value as the dict stores it, a slab handle for a short string (ValueMap.getStored).
+   */
+  lookupReadStored(key: string): StoredValue | undefined {
+    const v = this.dict.getStored(key);
+    if (v === undefined) return undefined;
+    if (this.expireIfNeeded(key)) return undefined;
+    this.touch(key);
     return v;
   }
 

@@ -118,6 +118,17 @@ export class StringSlab {
     return page.latin1Slice(at + LENGTH_BYTES, at + LENGTH_BYTES + n);
   }
 
+  /** Copies the string in slot `handle` into `target` at `at` (room for its length is the caller's); its length. */
+  copyTo(handle: number, target: Buffer, at: number): number {
+    const slots = this.classes[handle >>> CLASS_SHIFT];
+    const slot = handle & SLOT_MASK;
+    const page = slots.pages[slot >>> slots.pageShift];
+    const from = (slot & ((1 << slots.pageShift) - 1)) * slots.slotBytes;
+    const n = page[from] | (page[from + 1] << 8);
+    page.copy(target, at, from + LENGTH_BYTES, from + LENGTH_BYTES + n);
+    return n;
+  }
+
   /** Length in chars of the string in slot `handle`, without making the string. */
   length(handle: number): number {
     const slots = this.classes[handle >>> CLASS_SHIFT];

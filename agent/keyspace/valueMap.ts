@@ -28,6 +28,21 @@ export class ValueMap implements Iterable<[string, Value]> {
     return typeof v === 'number' ? this.strings.read(v) : v;
   }
 
+  /** The value as stored: a slab handle (a number) for a short string, which `resolve` or `copyString` read. */
+  getStored(key: string): StoredValue | undefined {
+    return this.map.get(key);
+  }
+
+  /** The length of the string of `handle` (from getStored). */
+  stringLength(handle: number): number {
+    return this.strings.length(handle);
+  }
+
+  /** Copies the string of `handle` (from getStored) into `target` at `at`; its length. */
+  copyString(handle: number, target: Buffer, at: number): number {
+    return this.strings.copyTo(handle, target, at);
+  }
+
   /** The value for sizing it: a string from the slab comes as its length, without making the string. */
   peek(key: string): Value | number | undefined {
     const v = this.map.get(key);

@@ -30,6 +30,11 @@ const STAR = 42;
 /** Room for a type byte, a sign, 16 digits and CRLF. */
 export const HEADER_MAX_BYTES = 24;
 
+/** Something that keeps strings as bytes and copies one, named by `ref`, into `target` at `at` (its length). */
+export interface BytesSource {
+  copyString(ref: number, target: Buffer, at: number): number;
+}
+
 /** Writes `<type><n>\r\n` at `pos` (n a safe integer); returns the position after it. */
 export function writeHeader(buf: Buffer, pos: number, type: number, n: number): number {
   buf[pos++] = type;
@@ -200,6 +205,18 @@ export class ReplyWriter {
     if (!this.enabled) return;
     this.reserve(HEADER_MAX_BYTES);
     this.pos = writeHeader(this.chunk, this.pos, type, n);
+  }
+
+  /** A bulk of the `length` bytes that `source` copies for `ref` (a string kept as bytes: keyspace/valueMap.ts). */
+  bulkCopied(length: number, source: BytesSource, ref: number): void {
+    if (!this.enabled) return;
+    this.reserve(length + HEADER_MAX_BYTES);
+    const chunk = this.chunk;
+    let pos = writeHeader(chunk, this.pos, DOLLAR, length);
+    pos += source.copyString(ref, chunk, pos);
+    chunk[pos] = 13;
+    chunk[pos + 1] = 10;
+    this.pos = pos + 2;
   }
 
   /** A bulk, or the null reply when `s` is null. */

@@ -6,6 +6,24 @@ import { sideBySideSuite } from './support/sideBySide';
 const t = sideBySideSuite();
 
 describe('string commands match Redis', () => {
+  it('reads back values around the bounds of the slab that keeps short strings off the V8 heap', async () => {
+    // keyspace/stringSlab.ts keeps strings of 16..1022 chars in slots; GET copies them from there.
+    const lengths = [15, 16, 17, 100, 1022, 1023, 2000];
+    const commands: string[] = [];
+    for (const n of lengths) {
+      const v = `v${n}:`.padEnd(n, 'abcdefghij');
+      commands.push(`SET s${n} ${v}`, `GET s${n}`, `STRLEN s${n}`, `APPEND s${n} tail`, `GET s${n}`);
+      commands.push(
+        `SET s${n} ${v.slice(0, n - 1)}`,
+        `GET s${n}`,
+        `GETRANGE s${n} 3 20`,
+        `DEL s${n}`,
+        `GET s${n}`,
+      );
+    }
+    await t.same('RPUSH list a', 'GET list', ...commands);
+  });
+
   it('GET and SET with every option, including conflicts and bad expiry times', async () => {
     await t.same(
       'GET missing',
