@@ -54,6 +54,8 @@ const CLASS_BY_STEPS = (() => {
   return table;
 })();
 
+const EMPTY_PAGE = Buffer.alloc(0);
+
 /** One size class: its pages, its free slots and the next slot never used. */
 class SlotClass {
   readonly pages: Buffer[] = [];
@@ -97,45 +99,47 @@ export class StringSlab {
     const n = s.length;
     if (n < STORED_STRING_MIN_CHARS || n > STORED_STRING_MAX_CHARS) return -1;
     const cls = CLASS_BY_STEPS[(n + LENGTH_BYTES + CLASS_STEP_BYTES - 1) >> CLASS_STEP_SHIFT];
-    const slots = this.classes[cls];
-    const slot = slots.allocate();
+    const slot = this.classes[cls].allocate();
     if (slot === -1) return -1;
-    const page = slots.pages[slot >>> slots.pageShift];
-    const at = (slot & ((1 << slots.pageShift) - 1)) * slots.slotBytes;
+    const handle = (cls << CLASS_SHIFT) | slot;
+    const at = this.locate(handle);
+    const page = this.page;
     page[at] = n & 0xff;
     page[at + 1] = n >>> 8;
     page.latin1Write(s, at + LENGTH_BYTES, n);
-    return (cls << CLASS_SHIFT) | slot;
+    return handle;
   }
 
   /** The string in slot `handle` (a new JS string each time). */
   read(handle: number): string {
-    const slots = this.classes[handle >>> CLASS_SHIFT];
-    const slot = handle & SLOT_MASK;
-    const page = slots.pages[slot >>> slots.pageShift];
-    const at = (slot & ((1 << slots.pageShift) - 1)) * slots.slotBytes;
-    const n = page[at] | (page[at + 1] << 8);
-    return page.latin1Slice(at + LENGTH_BYTES, at + LENGTH_BYTES + n);
+    const at = this.locate(handle);
+    const page = this.page;
+    return page.latin1Slice(at + LENGTH_BYTES, at + LENGTH_BYTES + (page[at] | (page[at + 1] << 8)));
   }
 
-  /** Copies the string in slot `handle` into `target` at `at` (room for its length is the caller's); its length. */
-  copyTo(handle: number, target: Buffer, at: number): number {
-    const slots = this.classes[handle >>> CLASS_SHIFT];
-    const slot = handle & SLOT_MASK;
-    const page = slots.pages[slot >>> slots.pageShift];
-    const from = (slot & ((1 << slots.pageShift) - 1)) * slots.slotBytes;
-    const n = page[from] | (page[from + 1] << 8);
-    page.copy(target, at, from + LENGTH_BYTES, from + LENGTH_BYTES + n);
+  /** Copies the string in slot `handle` into `target` at `targetAt` (room is the caller's); its length. */
+  copyTo(handle: number, target: Buffer, targetAt: number): number {
+    const at = this.locate(handle);
+    const page = this.page;
+    const n = page[at] | (page[at + 1] << 8);
+    page.copy(target, targetAt, at + LENGTH_BYTES, at + LENGTH_BYTES + n);
     return n;
   }
 
   /** Length in chars of the string in slot `handle`, without making the string. */
   length(handle: number): number {
+    const at = this.locate(handle);
+    return this.page[at] | (this.page[at + 1] << 8);
+  }
+
+  /** The page of the last slot located (set by `locate`, which returns the slot's offset in it: no pair object). */
+  private page: Buffer = EMPTY_PAGE;
+
+  private locate(handle: number): number {
     const slots = this.classes[handle >>> CLASS_SHIFT];
     const slot = handle & SLOT_MASK;
-    const page = slots.pages[slot >>> slots.pageShift];
-    const at = (slot & ((1 << slots.pageShift) - 1)) * slots.slotBytes;
-    return page[at] | (page[at + 1] << 8);
+    this.page = slots.pages[slot >>> slots.pageShift];
+    return (slot & ((1 << slots.pageShift) - 1)) * slots.slotBytes;
   }
 
   /** Frees slot `handle`; the handle must not be used again. */
