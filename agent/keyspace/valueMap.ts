@@ -1,8 +1,9 @@
 /**
- * A database's map from key to value: a KeyMap whose short string values live in a StringSlab (stringSlab.ts says
- * why), stored in the map as their slot's handle (a number, which no other value is). The API is KeyMap's with
- * values as the rest of the server knows them: `get` and iteration make the string from its slot; `set` copies a
- * short string into a slot and frees the slot of the value it replaces.
+ * A database's map from key to value: a KeyMap whose string values the slab takes (16 to 1022 chars) live in a
+ * StringSlab (stringSlab.ts says why and which), stored in the map as their slot's handle (a number, which no other
+ * value is). The API is KeyMap's with values as the rest of the server knows them: `get` and iteration make the
+ * string from its slot; `set` copies a string into a slot when the slab takes it and frees the slot of the value
+ * it replaces.
  *
  * Invariant: a handle in the map is live until its key is overwritten or deleted here. Whoever keeps handles
  * beyond that (the snapshot, through `groupStored`) must resolve them before the change, which the keyspace's
