@@ -3,8 +3,8 @@
  * (ms since the epoch), like Redis's `dict` and `expires` (KeyMaps: Maps split in shards, see keyMap.ts).
  *
  * Values: a string value is a latin1 JS string (no wrapper object: a million keys must not mean a million extra
- * objects), which the dict keeps in a slab outside the V8 heap when of 16..1022 chars (valueMap.ts); every other type is
- * an object with a `type` tag (see keyspace/values.ts).
+ * objects), which the dict keeps in a slab outside the V8 heap when of 16..1022 chars (valueMap.ts); every other
+ * type is an object with a `type` tag (see keyspace/values.ts).
  *
  * Invariants the rest of the server relies on:
  * - Every mutation of a key goes through `lookupWrite`, `set`, `add` or `delete` *before* the value changes.
