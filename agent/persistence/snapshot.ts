@@ -26,8 +26,8 @@
  *    `shardOf(key) mod P`, so a pass is a group of the KeyMap's shards (keyspace/keyMap.ts), and a pass first
  *    *collects* its keys (and values) from its live shards into an array, in Map order, then *writes* them in
  *    that order (so the walk reads memory in the order the values were allocated). Values are collected as the
- *    dict stores them (a short string as its slab handle, keyspace/valueMap.ts) and read when written: a handle
- *    stays valid until its key changes, and the hook below sees that change first. While it collects,
+ *    dict stores them (a string in its slab as the slot's handle, keyspace/valueMap.ts) and read when written: a
+ *    handle stays valid until its key changes, and the hook below sees that change first. While it collects,
  *    an open-addressing table of 32-bit slots maps each collected key to its position, so whether the walk is
  *    past a key is one probe and a compare with the write cursor. When a key is about to change:
  *      its pass < current pass, or its position < write cursor  -> written by the walk already, nothing to do;
@@ -152,7 +152,19 @@ function firstSlot(hash: number, slots: number): number {
   return Math.imul(hash, 0x9e3779b1) >>> (32 - (31 - Math.clz32(slots)));
 }
 
+/** The first free slot for `hash` in an open-addressing table of 32-bit slots (0: free), probing linearly. */
+function freeSlot(table: Int32Array, hash: number): number {
+  const mask = table.length - 1;
+  let slot = firstSlot(hash, table.length);
+  while (table[slot] !== 0) slot = (slot + 1) & mask;
+  return slot;
+}
+
 /** Records that the key with `hash` is at `index` of its pass's entries. */
+function insertPosition(positions: Int32Array, hash: number, index: number): void {
+  positions[freeSlot(positions, hash)] = index + 1;
+}
+
 /**
  * The marks of one pass: a set of keys in open addressing over their keyHash, which the walk and the hook have at
  * hand. Asking about an unmarked key (most keys the walk collects) reads one slot of a typed array, where a V8 Set
@@ -185,11 +197,8 @@ export class KeyMarks {
   }
 
   private place(key: string, tag: number): void {
-    const tags = this.tags;
-    const mask = tags.length - 1;
-    let slot = firstSlot(tag, tags.length);
-    while (tags[slot] !== 0) slot = (slot + 1) & mask;
-    tags[slot] = tag;
+    const slot = freeSlot(this.tags, tag);
+    this.tags[slot] = tag;
     this.keys[slot] = key;
   }
 
@@ -199,13 +208,6 @@ export class KeyMarks {
     this.keys = new Array<string>(tags.length * 2);
     for (let slot = 0; slot < tags.length; slot++) if (tags[slot] !== 0) this.place(keys[slot], tags[slot]);
   }
-}
-
-function insertPosition(positions: Int32Array, hash: number, index: number): void {
-  const mask = positions.length - 1;
-  let slot = firstSlot(hash, positions.length);
-  while (positions[slot] !== 0) slot = (slot + 1) & mask;
-  positions[slot] = index + 1;
 }
 
 /**
