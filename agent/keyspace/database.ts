@@ -120,7 +120,7 @@ export class Database {
 
   /**
    * lookupRead (with its expiry and access effects) for a reader that can take a slab string as bytes, as GET
-   * does: the value as the dict stores it, a slab handle for a short string (ValueMap.getStored).
+   * does: the value as the dict stores it, a slab handle for a string in the slab (ValueMap.getStored).
    */
   lookupReadStored(key: string): StoredValue | undefined {
     const v = this.dict.getStored(key);

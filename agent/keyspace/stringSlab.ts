@@ -1,6 +1,6 @@
 /**
- * Short string values kept outside the V8 heap: slabs of fixed-size slots in Buffers, each slot found by a small
- * integer handle, which the keyspace's map stores instead of the string (keyspace/valueMap.ts).
+ * String values kept outside the V8 heap: slabs of fixed-size slots in Buffers, each slot found by a small integer
+ * handle, which the keyspace's map stores instead of the string (keyspace/valueMap.ts).
  *
  * Why: a value that a SET stores outlives V8's young generation, so the scavenger copies it twice (into the
  * survivor space, then into the old generation) and every major GC marks it again. Under SET -P 16 on 1M keys
@@ -36,7 +36,7 @@ export const STORED_STRING_MAX_CHARS = SLOT_BYTES[SLOT_BYTES.length - 1] - LENGT
 const SLAB_PAGE_BYTES = 256 * 1024;
 const CLASS_SHIFT = 25;
 /** Slots one class can have (the handle's slot field). */
-export const SLOTS_PER_CLASS = 1 << CLASS_SHIFT;
+const SLOTS_PER_CLASS = 1 << CLASS_SHIFT;
 const SLOT_MASK = SLOTS_PER_CLASS - 1;
 /** Granularity of the length -> class table: 1 << CLASS_STEP_SHIFT bytes. */
 const CLASS_STEP_SHIFT = 4;

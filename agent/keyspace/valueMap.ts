@@ -13,7 +13,7 @@ import type { Value } from './database';
 import { KeyMap } from './keyMap';
 import { StringSlab } from './stringSlab';
 
-/** A value as the map holds it: a slab handle for a short string, the value itself otherwise. */
+/** A value as the map holds it: a slab handle for a string in the slab, the value itself otherwise. */
 export type StoredValue = Value | number;
 
 export class ValueMap implements Iterable<[string, Value]> {
@@ -26,10 +26,10 @@ export class ValueMap implements Iterable<[string, Value]> {
 
   get(key: string): Value | undefined {
     const v = this.map.get(key);
-    return typeof v === 'number' ? this.strings.read(v) : v;
+    return v === undefined ? v : this.resolve(v);
   }
 
-  /** The value as stored: a slab handle (a number) for a short string, which `resolve` or `copyString` read. */
+  /** The value as stored: a slab handle (a number) for a string in the slab, which `resolve` or `copyString` read. */
   getStored(key: string): StoredValue | undefined {
     return this.map.get(key);
   }
@@ -47,7 +47,7 @@ export class ValueMap implements Iterable<[string, Value]> {
   /** The value for sizing it: a string from the slab comes as its length, without making the string. */
   peek(key: string): Value | number | undefined {
     const v = this.map.get(key);
-    return typeof v === 'number' ? this.strings.length(v) : v;
+    return v === undefined ? v : this.peeked(v);
   }
 
   has(key: string): boolean {
@@ -88,7 +88,7 @@ export class ValueMap implements Iterable<[string, Value]> {
 
   /** Like KeyMap.forEach, with values as `peek` gives them (strings from the slab as their length). */
   forEachPeeked(fn: (value: Value | number, key: string) => void): void {
-    this.map.forEach((v, key) => fn(typeof v === 'number' ? this.strings.length(v) : v, key));
+    this.map.forEach((v, key) => fn(this.peeked(v), key));
   }
 
   /** KeyMap.groupEntries with values as stored (see the invariant above); `resolve` turns one into its value. */
@@ -104,7 +104,11 @@ export class ValueMap implements Iterable<[string, Value]> {
     return typeof stored === 'number' ? this.strings.read(stored) : stored;
   }
 
+  private peeked(stored: StoredValue): Value | number {
+    return typeof stored === 'number' ? this.strings.length(stored) : stored;
+  }
+
   private *resolved(entries: IterableIterator<[string, StoredValue]>): IterableIterator<[string, Value]> {
-    for (const [key, v] of entries) yield [key, typeof v === 'number' ? this.strings.read(v) : v];
+    for (const [key, v] of entries) yield [key, this.resolve(v)];
   }
 }

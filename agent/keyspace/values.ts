@@ -2,7 +2,7 @@
  * The keyspace's value types, in one place. This is the API persistence (RDB reader/writer) and replication build
  * on; it stays stable.
  *
- *   string  a latin1 JS string, no wrapper (Database.dict keeps short ones in a slab: valueMap.ts)
+ *   string  a latin1 JS string, no wrapper (Database.dict keeps those of 16..1022 chars in a slab: valueMap.ts)
  *   list    ListValue   ListValue.from(items)              iterate: for (const s of list)        head -> tail
  *   hash    HashValue   HashValue.from([[field, value]])    iterate: hash.entries()              [field, value]
  *   set     SetValue    SetValue.from(members)              iterate: for (const m of set)        members
