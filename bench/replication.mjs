@@ -226,14 +226,14 @@ async function measure(kind) {
     const calib = await runBenchmark(master.port, 200_000);
     const round = Math.round(calib.rps * ROUND_SECONDS);
     const undisturbed = await runLoadUntil(master.port, () => false, round, Math.max(3000, 2 * sync.ms));
-    const replicaPort = await startServer(kind, REPLICA_CORE);
+    const replica = await startServer(kind, REPLICA_CORE);
     let synced = false;
     const syncStart = process.hrtime.bigint();
     const syncing = (async () => {
       await sleep(50);
-      await replicaPort.client.call('REPLICAOF', HOST, String(master.port));
+      await replica.client.call('REPLICAOF', HOST, String(master.port));
       for (;;) {
-        if ((await info(replicaPort.client, 'replication')).master_link_status === 'up') break;
+        if ((await info(replica.client, 'replication')).master_link_status === 'up') break;
         await sleep(10);
       }
       synced = true;
@@ -249,21 +249,21 @@ async function measure(kind) {
 
     // The same load with the replica online (no sync): what serving a replica costs the master on this machine,
     // the replica's own CPU included (it shares the cores); the figure "during full sync" is bounded by it.
-    await waitCaughtUp(master, replicaPort);
+    await waitCaughtUp(master, replica);
     const online = await runLoadUntil(master.port, () => false, round, Math.max(3000, 2 * sync.ms));
 
     // 3. Lag idle and under load.
-    await waitCaughtUp(master, replicaPort);
-    const idle = await measureLag(master, replicaPort, LAG_SAMPLES);
+    await waitCaughtUp(master, replica);
+    const idle = await measureLag(master, replica, LAG_SAMPLES);
     // The load runs (in rounds) until the last lag sample is taken, for LAG_LOAD_MAX_MS at most: a replica that
     // cannot keep up with the load on this machine (Redis's too) must be able to catch up and answer.
     let lagDone = false;
     const load = runLoadUntil(master.port, () => lagDone, round, LAG_LOAD_MAX_MS);
     await sleep(300);
-    const busy = await measureLag(master, replicaPort, LAG_SAMPLES);
+    const busy = await measureLag(master, replica, LAG_SAMPLES);
     lagDone = true;
     await load;
-    await replicaPort.stop();
+    await replica.stop();
     return {
       bytes,
       syncMs: sync.ms,
