@@ -140,6 +140,10 @@ export class SshTransport implements Transport {
     const where = `${endpoint.host}:${endpoint.port}`;
     let hostKeyError: unknown;
     const client = new Client();
+    // The first error before 'ready' fails the connection (onError below); any later one, from a connection
+    // already reported or already up (whose failures show in the commands that use it), must not reach the
+    // process as an unhandled 'error': a refused host key or login can be followed by the peer's reset.
+    client.on('error', () => undefined);
     const config: ConnectConfig = {
       host: endpoint.host,
       port: endpoint.port,
@@ -184,7 +188,6 @@ export class SshTransport implements Transport {
       };
       const onReady = () => {
         client.removeListener('error', onError);
-        client.on('error', () => undefined);
         resolve(client);
       };
       client.once('ready', onReady);
