@@ -130,8 +130,9 @@ describe('BGSAVE point in time under every kind of write command', () => {
     }
     await p.exec();
     const expected = canonical(await readRedisDataset(c, [0, 1]));
-    // 5 ms per key: the snapshot (about a second) outlasts the commands below.
-    await c.config('SET', 'rdb-key-save-delay', '5000');
+    // 20 ms per key: the snapshot (about 4 s) outlasts the commands below even on a loaded machine (at 5 ms,
+    // one full run in several saw it finish first); the delay is lifted as soon as they are done.
+    await c.config('SET', 'rdb-key-save-delay', '20000');
     await c.bgsave();
     const w = agent.connect();
     const failures: string[] = [];
