@@ -345,11 +345,12 @@ export class FullSyncCoordinator {
 
   /** Keeps stream bytes for replicas that do not have their snapshot yet; enforces their buffer limits. */
   onStream(data: Buffer, length: number): void {
-    if (this.jobs.size === 0) return;
-    for (const job of [...this.jobs]) {
+    // Called once per propagated command: the Sets are iterated in place (no copies), which stays right when a
+    // replica over its limit is dropped meanwhile (it only deletes itself, and maybe its job, from them).
+    for (const job of this.jobs) {
       if (job.peers.size === 0) continue;
       job.pending.append(data, length);
-      for (const peer of [...job.peers]) this.server.checkOutputLimits(peer.client, job.pendingBytes);
+      for (const peer of job.peers) this.server.checkOutputLimits(peer.client, job.pendingBytes);
     }
   }
 
