@@ -44,6 +44,11 @@ export class ValueMap implements Iterable<[string, Value]> {
     return this.strings.copyTo(handle, target, at);
   }
 
+  /** The string of `handle` (from getStored) as bytes to copy (persistence/model.ts's StoredBytes). */
+  storedBytes(handle: number): { length: number; source: ValueMap; ref: number } {
+    return { length: this.strings.length(handle), source: this, ref: handle };
+  }
+
   /** The value for sizing it: a string from the slab comes as its length, without making the string. */
   peek(key: string): Value | number | undefined {
     const v = this.map.get(key);
@@ -80,6 +85,11 @@ export class ValueMap implements Iterable<[string, Value]> {
 
   entries(): IterableIterator<[string, Value]> {
     return this.resolved(this.map.entries());
+  }
+
+  /** The entries with values as stored (see getStored). */
+  storedEntries(): IterableIterator<[string, StoredValue]> {
+    return this.map.entries();
   }
 
   [Symbol.iterator](): IterableIterator<[string, Value]> {

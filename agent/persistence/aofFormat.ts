@@ -14,7 +14,7 @@
 import { CommandEncoder } from '../resp/commandEncoder';
 import { ByteSink } from './byteSink';
 import { formatDoubleText } from './rdbDouble';
-import type { RdbEntry } from './model';
+import { stringValue, type RdbEntry } from './model';
 
 /** Elements per command when a collection is rewritten as commands (Redis: AOF_REWRITE_ITEMS_PER_CMD). */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
@@ -159,7 +159,7 @@ export function rewriteCommands(e: RdbEntry): string[][] {
   };
   switch (v.type) {
     case 'string':
-      cmds.push(['SET', key, v.value]);
+      cmds.push(['SET', key, stringValue(v.value)]);
       break;
     case 'list':
       batched('RPUSH', v.items, AOF_REWRITE_ITEMS_PER_CMD);

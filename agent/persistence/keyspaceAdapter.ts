@@ -12,8 +12,9 @@
  */
 import { accessPolicy, idleTimeMs, lfuCounter, lruClock, newStamp } from '../keyspace/access';
 import type { Database, Value } from '../keyspace/database';
+import type { StoredValue, ValueMap } from '../keyspace/valueMap';
 import { HashValue, ListValue, SetValue, ZSetValue } from '../keyspace/values';
-import type { RdbEntry, RdbValue } from './model';
+import { stringValue, type RdbEntry, type RdbValue } from './model';
 
 /** The model form of a keyspace value (a copy for collections; strings are shared). */
 export function valueToRdb(v: Value): RdbValue {
@@ -30,11 +31,20 @@ export function valueToRdb(v: Value): RdbValue {
   }
 }
 
+/**
+ * The model form of a value as `dict` stores it: a string in the slab as its bytes (read when written, which must
+ * be before its key changes), anything else as valueToRdb gives it.
+ */
+export function storedToRdb(dict: ValueMap, stored: StoredValue): RdbValue {
+  if (typeof stored === 'number') return { type: 'string', value: dict.storedBytes(stored) };
+  return valueToRdb(stored);
+}
+
 /** A keyspace value built from the model, with the encoding Redis 7.0 reports for a loaded value. */
 export function rdbToValue(v: RdbValue): Value {
   switch (v.type) {
     case 'string':
-      return v.value;
+      return stringValue(v.value);
     case 'list':
       return ListValue.from(v.items);
     case 'hash':
@@ -84,10 +94,19 @@ export function accessStampFrom(
   return lruClock(nowMs - lruIdleSec * 1000);
 }
 
-/** One key of a database as a model entry (reads the maps directly: no expiry, no access update, no hooks). */
-export function entryOf(db: Database, key: string, value: Value, mode: AccessMode, nowMs: number): RdbEntry {
+/**
+ * One key of a database as a model entry, from its value as the dict stores it (see storedToRdb); reads the maps
+ * directly: no expiry, no access update, no hooks.
+ */
+export function entryOf(
+  db: Database,
+  key: string,
+  stored: StoredValue,
+  mode: AccessMode,
+  nowMs: number,
+): RdbEntry {
   const at = db.expires.size > 0 ? db.expires.get(key) : undefined;
-  const entry: RdbEntry = { db: db.id, key, value: valueToRdb(value), expireAtMs: at ?? null };
+  const entry: RdbEntry = { db: db.id, key, value: storedToRdb(db.dict, stored), expireAtMs: at ?? null };
   if (mode !== 'none') addAccessMetadata(entry, db.access.get(key), mode, nowMs);
   return entry;
 }

@@ -106,7 +106,7 @@ export function saveRdbSync(
     encoder.writeHeader();
     for (const db of keyspace.dbs) {
       if (db.size === 0) continue;
-      for (const [key, value] of db.dict) {
+      for (const [key, value] of db.dict.storedEntries()) {
         encoder.writeEntry(entryOf(db, key, value, options.accessMode, options.nowMs));
         keys++;
         if (encoder.pendingBytes >= SYNC_WRITE_BYTES) flush();

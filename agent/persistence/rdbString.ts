@@ -14,6 +14,7 @@ import type { ByteSink } from './byteSink';
 import { RdbError } from './errors';
 import { canonicalInt64 } from './integerText';
 import { lzfCompress, lzfDecompress } from './lzf';
+import { stringValue, type StoredBytes } from './model';
 import { RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF } from './rdbFormat';
 import type { RdbInput } from './rdbInput';
 import { ENCODED_STRING, readLength, readLengthOrEncoding, writeLength } from './rdbLength';
@@ -139,6 +140,25 @@ export function writeString(out: ByteSink, s: string, compress: boolean): void {
   }
   writeLength(out, n);
   out.latin1(s);
+}
+
+/**
+ * Writes a string kept as bytes (model.ts) as writeString would write the same chars: its bytes go straight from
+ * their source into the output, or into the compressor's input.
+ */
+export function writeStoredString(out: ByteSink, s: StoredBytes, compress: boolean): void {
+  const n = s.length;
+  if (n <= INT_ENCODING_MAX_CHARS) return writeString(out, stringValue(s), compress);
+  if (compress && n >= LZF_MIN_INPUT_BYTES) {
+    const src = scratch(scratchIn, n);
+    if (src.length <= SCRATCH_KEEP_BYTES) scratchIn = src;
+    s.source.copyString(s.ref, src, 0);
+    writeBlob(out, src, 0, n, true);
+    return;
+  }
+  writeLength(out, n);
+  out.ensure(n);
+  out.pos += s.source.copyString(s.ref, out.buf, out.pos);
 }
 
 /** Writes bytes as an RDB string, LZF-compressed when asked and worthwhile. */

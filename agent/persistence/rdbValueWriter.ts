@@ -20,7 +20,7 @@ import type { RdbValue } from './model';
 import { formatDoubleText, writeBinaryDouble } from './rdbDouble';
 import { QUICKLIST_NODE_PACKED, RDB_TYPE } from './rdbFormat';
 import { writeLength } from './rdbLength';
-import { writeBlob, writeString } from './rdbString';
+import { writeBlob, writeStoredString, writeString } from './rdbString';
 
 export interface RdbEncodingLimits {
   /** hash-max-listpack-entries */
@@ -72,7 +72,8 @@ export function writeValue(
     case 'string':
       out.u8(RDB_TYPE.STRING);
       if (key !== null) writeString(out, key, compress);
-      writeString(out, value.value, compress);
+      if (typeof value.value === 'string') writeString(out, value.value, compress);
+      else writeStoredString(out, value.value, compress);
       return true;
     case 'list': {
       const items = value.items;

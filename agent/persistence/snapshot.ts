@@ -26,8 +26,9 @@
  *    `shardOf(key) mod P`, so a pass is a group of the KeyMap's shards (keyspace/keyMap.ts), and a pass first
  *    *collects* its keys (and values) from its live shards into an array, in Map order, then *writes* them in
  *    that order (so the walk reads memory in the order the values were allocated). Values are collected as the
- *    dict stores them (a string in its slab as the slot's handle, keyspace/valueMap.ts) and read when written: a
- *    handle stays valid until its key changes, and the hook below sees that change first. While it collects,
+ *    dict stores them (a string in its slab as the slot's handle, keyspace/valueMap.ts) and read when written (the
+ *    sink gets such a string as its bytes, model.ts's StoredBytes, and copies them then): a handle stays valid
+ *    until its key changes, and the hook below sees that change first. While it collects,
  *    an open-addressing table of 32-bit slots maps each collected key to its position, so whether the walk is
  *    past a key is one probe and a compare with the write cursor. When a key is about to change:
  *      its pass < current pass, or its position < write cursor  -> written by the walk already, nothing to do;
@@ -55,10 +56,10 @@
  * forwards the keyspace's hooks to all of them. The entries go to a sink (the RDB encoder in rdbSnapshot.ts, the
  * AOF rewrite's command writer), so the same walk serves files, sockets and fan-out.
  */
-import type { Database, Keyspace, Value } from '../keyspace/database';
+import type { Database, Keyspace } from '../keyspace/database';
 import { KEY_MAP_SHARDS, keyHash, shardOf, type KeyMap } from '../keyspace/keyMap';
 import type { StoredValue, ValueMap } from '../keyspace/valueMap';
-import { addAccessMetadata, valueToRdb, type AccessMode } from './keyspaceAdapter';
+import { addAccessMetadata, storedToRdb, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
 /** Keys a pass may collect: bounds the array and position table of one pass (about PASS_KEY_BYTES per key). */
@@ -398,8 +399,7 @@ export class KeyspaceSnapshot {
     while (cut.cursor < count) {
       const i = cut.cursor++;
       if (changed[i] === 0) {
-        const value = cut.dict.resolve(entries[i * 2 + 1] as StoredValue);
-        this.sink(this.entry(cut, entries[i * 2] as string, value), false);
+        this.sink(this.entry(cut, entries[i * 2] as string, entries[i * 2 + 1] as StoredValue), false);
         this.stats.keysWritten++;
       }
       if (++sinceCheck >= checkEvery) {
@@ -443,9 +443,10 @@ export class KeyspaceSnapshot {
     return -1;
   }
 
-  private entry(cut: DbCut, key: string, value: Value): RdbEntry {
+  /** The entry of `key` with `stored`, its value as the dict stores it (read by the sink, at once). */
+  private entry(cut: DbCut, key: string, stored: StoredValue): RdbEntry {
     const at = cut.expiresCount > 0 || cut.expires.size > 0 ? cut.expires.get(key) : undefined;
-    const e: RdbEntry = { db: cut.dbId, key, value: valueToRdb(value), expireAtMs: at ?? null };
+    const e: RdbEntry = { db: cut.dbId, key, value: storedToRdb(cut.dict, stored), expireAtMs: at ?? null };
     if (this.accessMode !== 'none') addAccessMetadata(e, cut.access.get(key), this.accessMode, this.nowMs());
     return e;
   }
@@ -466,14 +467,14 @@ export class KeyspaceSnapshot {
         // order: its mark keeps the collection from taking it twice.
         if (cut.iter !== null) this.mark(cut, pass, key, hash);
         // The collected value is the current one: any change since its collection would have come here first.
-        this.writeChanged(cut, key, cut.dict.resolve(cut.entries![index * 2 + 1] as StoredValue));
+        this.writeChanged(cut, key, cut.entries![index * 2 + 1] as StoredValue);
         return;
       }
     }
     const marks = cut.marks[pass];
     if (marks !== null && marks.has(key, hash)) return;
     this.mark(cut, pass, key, hash);
-    const value = cut.dict.get(key);
+    const value = cut.dict.getStored(key);
     if (value === undefined) return; // created after the cut
     this.writeChanged(cut, key, value);
   }
@@ -483,7 +484,7 @@ export class KeyspaceSnapshot {
     this.addExtra(KEY_MARK_BYTES);
   }
 
-  private writeChanged(cut: DbCut, key: string, value: Value): void {
+  private writeChanged(cut: DbCut, key: string, value: StoredValue): void {
     this.stats.keysChangedDuringSnapshot++;
     this.stats.keysWritten++;
     this.sink(this.entry(cut, key, value), true);

@@ -12,7 +12,8 @@ import {
 } from '../../../agent/persistence/rdbDouble';
 import { NEED_MORE, RdbInput } from '../../../agent/persistence/rdbInput';
 import { lengthSize, readLength, writeLength } from '../../../agent/persistence/rdbLength';
-import { readBlob, readString, writeString } from '../../../agent/persistence/rdbString';
+import { readBlob, readString, writeStoredString, writeString } from '../../../agent/persistence/rdbString';
+import type { StoredBytes } from '../../../agent/persistence/model';
 import { BOUNDARY_INTEGERS, INTEGER_LOOKALIKES, randomBytesString } from './support/dataset';
 import { prng } from '../../helpers/prng';
 
@@ -114,6 +115,37 @@ describe('RDB string encodings', () => {
         expect(readBlob(inputOf(bytes), 'x').toString('latin1')).toBe(s);
       }
     }
+  });
+
+  it('writes a string given as bytes (a snapshot of a slab string) exactly as the same string', () => {
+    const rand = prng(3);
+    const samples = [
+      ...Array.from({ length: 41 }, (_, n) => 'k'.repeat(n)),
+      ...Array.from({ length: 41 }, (_, n) => randomBytesString(rand, n)),
+      ...BOUNDARY_INTEGERS,
+      ...INTEGER_LOOKALIKES,
+      'x'.repeat(70_000),
+      randomBytesString(rand, 1000),
+    ];
+    // All samples in one store, each named by its index: the source copies from the middle of a larger buffer.
+    const store = Buffer.from(samples.join(''), 'latin1');
+    const starts: number[] = [];
+    let at = 0;
+    for (const sample of samples) {
+      starts.push(at);
+      at += sample.length;
+    }
+    const source = {
+      copyString: (ref: number, target: Buffer, to: number): number =>
+        store.copy(target, to, starts[ref], starts[ref] + samples[ref].length),
+    };
+    samples.forEach((sample, ref) => {
+      const stored: StoredBytes = { length: sample.length, source, ref };
+      for (const compress of [true, false]) {
+        const expected = written((out) => writeString(out, sample, compress));
+        expect(written((out) => writeStoredString(out, stored, compress))).toEqual(expected);
+      }
+    });
   });
 
   it('refuses unknown encodings and strings beyond the unit limit', () => {

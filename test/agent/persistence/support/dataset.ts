@@ -9,7 +9,7 @@
  */
 
 import type Redis from 'ioredis';
-import type { RdbEntry, RdbValue } from '../../../../agent/persistence/model';
+import { stringValue, type RdbEntry, type RdbValue } from '../../../../agent/persistence/model';
 import { formatDoubleText, parseDoubleText } from '../../../../agent/persistence/rdbDouble';
 import { prng } from '../../../helpers/prng';
 
@@ -253,7 +253,7 @@ export async function loadIntoRedis(redis: Redis, entries: readonly RdbEntry[]):
     const v = e.value;
     switch (v.type) {
       case 'string':
-        pipeline.set(k, b(v.value));
+        pipeline.set(k, b(stringValue(v.value)));
         break;
       case 'list':
         for (let i = 0; i < v.items.length; i += BATCH)
