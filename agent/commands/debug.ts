@@ -43,7 +43,7 @@ function object(c: Client, argv: string[]): void {
   const v = db.lookupRead(argv[2], false);
   if (v === undefined) throw new ReplyError('ERR no such key');
   const encoding = typeof v === 'string' ? stringEncoding(v, db.stringEncodings.get(argv[2])) : v.encoding();
-  const stamp = db.access.get(argv[2]) ?? 0;
+  const stamp = db.dict.stampOf(argv[2]) ?? 0;
   const idle = Math.floor(idleTimeMs(stamp, c.server.nowMs) / 1000);
   const serialized = typeof v === 'string' ? v.length : valueBytes(v);
   let line =

@@ -361,7 +361,7 @@ function objectIdletime(c: Client, argv: string[]): void {
         'policies at runtime LRU and LFU data will take some time to adjust.',
     );
   }
-  const stamp = c.db.access.get(argv[2]) ?? 0;
+  const stamp = c.db.dict.stampOf(argv[2]) ?? 0;
   c.reply.integer(Math.floor(idleTimeMs(stamp, c.server.nowMs) / 1000));
 }
 
@@ -374,7 +374,7 @@ function objectFreq(c: Client, argv: string[]): void {
         'switching between policies at runtime LRU and LFU data will take some time to adjust.',
     );
   }
-  c.reply.integer(lfuCounter(c.db.access.get(argv[2]) ?? 0, c.server.nowMs));
+  c.reply.integer(lfuCounter(c.db.dict.stampOf(argv[2]) ?? 0, c.server.nowMs));
 }
 
 const OBJECT_HELP = [

@@ -3,7 +3,7 @@
  * (ms since the epoch), like Redis's `dict` and `expires` (KeyMaps: Maps split in shards, see keyMap.ts).
  *
  * Values: a string value is a latin1 JS string (no wrapper object: a million keys must not mean a million extra
- * objects), which the dict keeps in a slab outside the V8 heap when of 16..1022 chars (valueMap.ts); every other
+ * objects), which the dict keeps in a slab outside the V8 heap when of 16..1019 chars (valueMap.ts); every other
  * type is an object with a `type` tag (see keyspace/values.ts).
  *
  * Invariants the rest of the server relies on:
@@ -59,8 +59,6 @@ export class Database {
    * (APPEND/SETRANGE make "raw", INCRBYFLOAT "embstr"). Forgotten whenever the key is set or removed.
    */
   stringEncodings = new Map<string, 'raw' | 'embstr'>();
-  /** Per-key LRU clock or LFU data (Redis's robj->lru), see keyspace/access.ts. */
-  access = new KeyMap<number>();
 
   constructor(
     readonly id: number,
@@ -93,7 +91,6 @@ export class Database {
     this.hooks.beforeMutate(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
-    this.access.delete(key);
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
     this.hooks.onExpired(this, key);
   }
@@ -111,11 +108,11 @@ export class Database {
 
   /** Looks a key up for reading; `touch` false leaves its access time alone (TTL, TYPE, OBJECT...). */
   lookupRead(key: string, touch = true): Value | undefined {
-    const v = this.dict.get(key);
+    const v = this.dict.getStored(key);
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
-    if (touch) this.touch(key);
-    return v;
+    if (touch) this.touchStored(key, v);
+    return this.dict.resolve(v);
   }
 
   /**
@@ -126,24 +123,31 @@ export class Database {
     const v = this.dict.getStored(key);
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
-    this.touch(key);
+    this.touchStored(key, v);
     return v;
   }
 
   /** Looks a key up that the caller is about to change in place. */
   lookupWrite(key: string): Value | undefined {
-    const v = this.dict.get(key);
+    const v = this.dict.getStored(key);
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
     this.hooks.beforeMutate(this, key);
-    this.touch(key);
-    return v;
+    this.touchStored(key, v);
+    return this.dict.resolve(v);
   }
 
   /** Records an access to an existing key (LRU clock or LFU counter). */
   touch(key: string): void {
+    const v = this.dict.getStored(key);
+    if (v !== undefined) this.touchStored(key, v);
+  }
+
+  /** touch, for a key whose value the caller holds as stored (no second lookup). */
+  private touchStored(key: string, v: StoredValue): void {
     const now = this.hooks.nowMs();
-    this.access.set(key, accessPolicy.lfu ? touchedStamp(this.access.get(key), now) : lruClock(now));
+    const stamp = accessPolicy.lfu ? touchedStamp(this.dict.storedStamp(key, v), now) : lruClock(now);
+    this.dict.setStoredStamp(key, v, stamp);
   }
 
   /** True when the key exists (after lazy expiry). */
@@ -154,17 +158,18 @@ export class Database {
   /**
    * Sets a key, replacing any value; the TTL is dropped unless `keepTtl`. `lookedUp` says that the caller's
    * `lookupWrite(key)` found the key in this same command: its snapshot hook has run and `touch` has already
-   * written the stamp this call would (LRU: this instant's clock; LFU: the kept counter), so both are skipped.
+   * written the stamp this call would (LRU: this instant's clock; LFU: the kept counter), so the hook is skipped
+   * and the stamp kept.
    */
   set(key: string, value: Value, keepTtl = false, lookedUp = false): void {
     if (lookedUp) {
-      this.dict.set(key, value);
+      this.dict.replace(key, value);
     } else {
       this.hooks.beforeMutate(this, key);
-      const size = this.dict.size;
-      this.dict.set(key, value);
       // A new value starts a new LRU period; in LFU mode an overwritten key keeps its counter (dbOverwrite).
-      if (this.dict.size !== size || !accessPolicy.lfu) this.access.set(key, newStamp(this.hooks.nowMs()));
+      const now = this.hooks.nowMs();
+      const kept = accessPolicy.lfu ? this.dict.stampOf(key) : undefined;
+      this.dict.set(key, value, kept ?? newStamp(now));
     }
     if (!keepTtl && this.expires.size > 0) this.expires.delete(key);
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
@@ -192,7 +197,6 @@ export class Database {
     if (this.lookupRead(key) === undefined) return false;
     this.hooks.beforeMutate(this, key);
     this.dict.delete(key);
-    this.access.delete(key);
     if (this.expires.size > 0) this.expires.delete(key);
     if (this.stringEncodings.size > 0) this.stringEncodings.delete(key);
     return true;
@@ -222,7 +226,6 @@ export class Database {
     this.dict = new ValueMap();
     this.expires = new KeyMap();
     this.stringEncodings = new Map();
-    this.access = new KeyMap();
   }
 }
 
@@ -245,7 +248,6 @@ export class Keyspace {
     [da.dict, db.dict] = [db.dict, da.dict];
     [da.expires, db.expires] = [db.expires, da.expires];
     [da.stringEncodings, db.stringEncodings] = [db.stringEncodings, da.stringEncodings];
-    [da.access, db.access] = [db.access, da.access];
   }
 
   /** Total number of keys over all databases. */

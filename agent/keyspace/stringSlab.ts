@@ -9,8 +9,11 @@
  * 10.6 -> 2.6 ms). A handle is a V8 small integer, not a heap object: nothing to copy, nothing to mark. The string a
  * command reads is made from its slot when asked and dies young, which costs the scavenger next to nothing.
  *
- * Layout: size classes of slots (SLOT_BYTES); a slot holds the string's length (16 bits, little-endian) and then its
- * latin1 bytes (the server keeps binary data in latin1 strings, one char per byte, so the round trip is exact). A
+ * Layout: size classes of slots (SLOT_BYTES); a slot holds the string's length (16 bits, little-endian), the key's
+ * access stamp (24 bits, keyspace/access.ts: Redis keeps it in the object header, robj->lru, for the same reason:
+ * a command that touches the value touches the stamp on the same cache line instead of probing a second table),
+ * then its latin1 bytes (the server keeps binary data in latin1 strings, one char per byte, so the round trip is
+ * exact). A
  * class grows by pages of a power-of-two number of slots (about SLAB_PAGE_BYTES each); a freed slot is reused
  * first (last freed, first reused: an overwrite of a same-size value lands in the slot it left). Pages are never
  * given back, as an allocator keeps its arenas: a whole slab goes when its map does (FLUSHDB, FLUSHALL, a
@@ -23,15 +26,17 @@
  * Handle: class << CLASS_SHIFT | slot number, below 2^30: a small integer on every V8 build.
  */
 
-/** Bytes of a slot of each class, ascending; a slot holds LENGTH_BYTES plus up to that many less characters. */
+/** Bytes of a slot of each class, ascending; a slot holds HEADER_BYTES plus up to that many less characters. */
 export const SLOT_BYTES: readonly number[] = [
   16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024,
 ];
-const LENGTH_BYTES = 2;
+/** A slot's header: the string's length (2 bytes), then the key's access stamp (3 bytes). */
+const STAMP_AT = 2;
+const HEADER_BYTES = 5;
 /** Shortest string a slab stores (see above). */
 export const STORED_STRING_MIN_CHARS = 16;
 /** Longest string a slab stores. */
-export const STORED_STRING_MAX_CHARS = SLOT_BYTES[SLOT_BYTES.length - 1] - LENGTH_BYTES;
+export const STORED_STRING_MAX_CHARS = SLOT_BYTES[SLOT_BYTES.length - 1] - HEADER_BYTES;
 /** Target size of one page of slots. */
 const SLAB_PAGE_BYTES = 256 * 1024;
 const CLASS_SHIFT = 25;
@@ -42,7 +47,7 @@ const SLOT_MASK = SLOTS_PER_CLASS - 1;
 const CLASS_STEP_SHIFT = 4;
 const CLASS_STEP_BYTES = 1 << CLASS_STEP_SHIFT;
 
-/** Class of a string of n chars, by ceil((n + LENGTH_BYTES) / CLASS_STEP_BYTES). */
+/** Class of a string of n chars, by ceil((n + HEADER_BYTES) / CLASS_STEP_BYTES). */
 const CLASS_BY_STEPS = (() => {
   const steps = SLOT_BYTES[SLOT_BYTES.length - 1] / CLASS_STEP_BYTES;
   const table = new Uint8Array(steps + 1);
@@ -91,14 +96,21 @@ class SlotClass {
   }
 }
 
+/** Writes a 24-bit access stamp into the header of the slot at `at`. */
+function writeStamp(page: Buffer, at: number, stamp: number): void {
+  page[at + STAMP_AT] = stamp & 0xff;
+  page[at + STAMP_AT + 1] = (stamp >>> 8) & 0xff;
+  page[at + STAMP_AT + 2] = (stamp >>> 16) & 0xff;
+}
+
 export class StringSlab {
   private readonly classes = SLOT_BYTES.map((bytes) => new SlotClass(bytes));
 
-  /** Copies `s` into a slot: its handle, or -1 when the caller must keep the string itself. */
-  store(s: string): number {
+  /** Copies `s` into a slot with access stamp `stamp`: its handle, or -1 when the caller must keep the string. */
+  store(s: string, stamp: number): number {
     const n = s.length;
     if (n < STORED_STRING_MIN_CHARS || n > STORED_STRING_MAX_CHARS) return -1;
-    const cls = CLASS_BY_STEPS[(n + LENGTH_BYTES + CLASS_STEP_BYTES - 1) >> CLASS_STEP_SHIFT];
+    const cls = CLASS_BY_STEPS[(n + HEADER_BYTES + CLASS_STEP_BYTES - 1) >> CLASS_STEP_SHIFT];
     const slot = this.classes[cls].allocate();
     if (slot === -1) return -1;
     const handle = (cls << CLASS_SHIFT) | slot;
@@ -106,7 +118,8 @@ export class StringSlab {
     const page = this.page;
     page[at] = n & 0xff;
     page[at + 1] = n >>> 8;
-    page.latin1Write(s, at + LENGTH_BYTES, n);
+    writeStamp(page, at, stamp);
+    page.latin1Write(s, at + HEADER_BYTES, n);
     return handle;
   }
 
@@ -114,7 +127,7 @@ export class StringSlab {
   read(handle: number): string {
     const at = this.locate(handle);
     const page = this.page;
-    return page.latin1Slice(at + LENGTH_BYTES, at + LENGTH_BYTES + (page[at] | (page[at + 1] << 8)));
+    return page.latin1Slice(at + HEADER_BYTES, at + HEADER_BYTES + (page[at] | (page[at + 1] << 8)));
   }
 
   /** Copies the string in slot `handle` into `target` at `targetAt` (room is the caller's); its length. */
@@ -122,8 +135,20 @@ export class StringSlab {
     const at = this.locate(handle);
     const page = this.page;
     const n = page[at] | (page[at + 1] << 8);
-    page.copy(target, targetAt, at + LENGTH_BYTES, at + LENGTH_BYTES + n);
+    page.copy(target, targetAt, at + HEADER_BYTES, at + HEADER_BYTES + n);
     return n;
+  }
+
+  /** The access stamp kept with the string of `handle`. */
+  stamp(handle: number): number {
+    const at = this.locate(handle) + STAMP_AT;
+    const page = this.page;
+    return page[at] | (page[at + 1] << 8) | (page[at + 2] << 16);
+  }
+
+  setStamp(handle: number, stamp: number): void {
+    const at = this.locate(handle); // sets this.page
+    writeStamp(this.page, at, stamp);
   }
 
   /** Length in chars of the string in slot `handle`, without making the string. */

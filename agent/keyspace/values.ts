@@ -2,7 +2,7 @@
  * The keyspace's value types, in one place. This is the API persistence (RDB reader/writer) and replication build
  * on; it stays stable.
  *
- *   string  a latin1 JS string, no wrapper (Database.dict keeps those of 16..1022 chars in a slab: valueMap.ts)
+ *   string  a latin1 JS string, no wrapper (Database.dict keeps those of 16..1019 chars in a slab: valueMap.ts)
  *   list    ListValue   ListValue.from(items)              iterate: for (const s of list)        head -> tail
  *   hash    HashValue   HashValue.from([[field, value]])    iterate: hash.entries()              [field, value]
  *   set     SetValue    SetValue.from(members)              iterate: for (const m of set)        members
@@ -19,8 +19,9 @@
  * Mutating a stored value: `db.lookupWrite(key)` first (the snapshot hook sees the old value), then the value's
  * methods, then `server.keyChanged(...)`.
  *
- * Per key, besides the value: `db.expires` (absolute ms), `db.access` (LRU clock or LFU data, keyspace/access.ts;
- * RDB idle/freq fields map onto it) and `db.stringEncodings` (the overrides above).
+ * Per key, besides the value: `db.expires` (absolute ms), its access stamp (LRU clock or LFU data,
+ * keyspace/access.ts, kept by the dict with the value: valueMap.ts; RDB idle/freq fields map onto it) and
+ * `db.stringEncodings` (the overrides above).
  * Structures: lists are chunked (keyspace/list.ts), zsets pair a Map with a counted B+tree (orderTree.ts), sets
  * keep a dense array for O(1) random members; digests of values and datasets are in keyspace/digest.ts.
  */

@@ -159,7 +159,7 @@ export function persistenceCommands(p: Persistence): CommandSpec[] {
       }
     }
     const stamp = accessStampFrom(idle >= 0 ? idle : undefined, freq >= 0 ? freq : undefined, now);
-    if (stamp !== undefined) db.access.set(key, stamp);
+    if (stamp !== undefined) db.dict.setStamp(key, stamp);
     server.keyChanged(db, key, 'g', 'restore');
     c.reply.ok();
   };

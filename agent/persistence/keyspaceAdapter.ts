@@ -107,6 +107,6 @@ export function entryOf(
 ): RdbEntry {
   const at = db.expires.size > 0 ? db.expires.get(key) : undefined;
   const entry: RdbEntry = { db: db.id, key, value: storedToRdb(db.dict, stored), expireAtMs: at ?? null };
-  if (mode !== 'none') addAccessMetadata(entry, db.access.get(key), mode, nowMs);
+  if (mode !== 'none') addAccessMetadata(entry, db.dict.storedStamp(key, stored), mode, nowMs);
   return entry;
 }

@@ -512,8 +512,8 @@ export class Persistence implements PersistenceContext {
           db.set(key, value);
           const at = loaded.expires.get(key);
           if (at !== undefined) db.setExpire(key, at);
-          const stamp = loaded.access.get(key);
-          if (stamp !== undefined) db.access.set(key, stamp);
+          const stamp = loaded.dict.stampOf(key);
+          if (stamp !== undefined) db.dict.setStamp(key, stamp);
         }
       }
     } else {

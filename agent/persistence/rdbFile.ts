@@ -25,6 +25,7 @@ import {
 import { open as openAsync, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { newStamp } from '../keyspace/access';
 import type { Database, Keyspace } from '../keyspace/database';
 import { KeyMap } from '../keyspace/keyMap';
 import { ValueMap } from '../keyspace/valueMap';
@@ -286,9 +287,9 @@ export async function pumpToFile(
 // ------------------------------------------------------------------ loading
 
 export interface LoadedDatabase {
+  /** Values with their access stamps. */
   dict: ValueMap;
   expires: KeyMap<number>;
-  access: KeyMap<number>;
 }
 
 export interface LoadOptions {
@@ -333,7 +334,6 @@ export class RdbLoader {
     this.dbs = Array.from({ length: options.dbCount }, () => ({
       dict: new ValueMap(),
       expires: new KeyMap(),
-      access: new KeyMap(),
     }));
   }
 
@@ -392,7 +392,10 @@ export class RdbLoader {
               );
             }
             const before = db.dict.size;
-            db.dict.set(e.key, rdbToValue(e.value));
+            // A key without IDLE/FREQ (or with the one the policy ignores) starts its access period now, as Redis's
+            // freshly created object does.
+            const stamp = accessStampFrom(e.lruIdleSec, e.lfuFreq, now) ?? newStamp(now);
+            db.dict.set(e.key, rdbToValue(e.value), stamp);
             if (db.dict.size === before) {
               throw new RdbLoadError(
                 `${this.source}: duplicate key ${JSON.stringify(e.key.slice(0, 64))} in database ${e.db} ` +
@@ -409,8 +412,6 @@ export class RdbLoader {
               }
               db.expires.set(e.key, e.expireAtMs);
             }
-            const stamp = accessStampFrom(e.lruIdleSec, e.lfuFreq, now);
-            if (stamp !== undefined) db.access.set(e.key, stamp);
             this.keysLoaded++;
             break;
           }
@@ -539,7 +540,6 @@ export function installLoadedDatabases(keyspace: Keyspace, dbs: readonly LoadedD
     keyspace.hooks.beforeReplaceAll(db);
     db.dict = loaded?.dict ?? new ValueMap();
     db.expires = loaded?.expires ?? new KeyMap();
-    db.access = loaded?.access ?? new KeyMap();
     db.stringEncodings = new Map();
   }
 }

@@ -100,7 +100,6 @@ interface DbCut {
   readonly dbId: number;
   readonly dict: ValueMap;
   readonly expires: KeyMap<number>;
-  readonly access: KeyMap<number>;
   readonly keyCount: number;
   readonly expiresCount: number;
   readonly passes: number;
@@ -285,7 +284,6 @@ export class KeyspaceSnapshot {
         dbId: db.id,
         dict: db.dict,
         expires: db.expires,
-        access: db.access,
         keyCount,
         expiresCount: db.expires.size,
         passes,
@@ -447,7 +445,8 @@ export class KeyspaceSnapshot {
   private entry(cut: DbCut, key: string, stored: StoredValue): RdbEntry {
     const at = cut.expiresCount > 0 || cut.expires.size > 0 ? cut.expires.get(key) : undefined;
     const e: RdbEntry = { db: cut.dbId, key, value: storedToRdb(cut.dict, stored), expireAtMs: at ?? null };
-    if (this.accessMode !== 'none') addAccessMetadata(e, cut.access.get(key), this.accessMode, this.nowMs());
+    if (this.accessMode !== 'none')
+      addAccessMetadata(e, cut.dict.storedStamp(key, stored), this.accessMode, this.nowMs());
     return e;
   }
 

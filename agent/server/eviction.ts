@@ -140,7 +140,7 @@ export class Evictor {
   private score(db: Database, key: string): number {
     const now = this.host.nowMs();
     if (this.policy === 'volatile-ttl') return -(db.expires.get(key) ?? Infinity);
-    const stamp = db.access.get(key);
+    const stamp = db.dict.stampOf(key);
     if (stamp === undefined) return Infinity;
     if (this.policy.endsWith('-lfu')) return 255 - lfuCounter(stamp, now);
     return idleTimeMs(stamp, now);
