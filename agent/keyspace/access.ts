@@ -1,5 +1,6 @@
 /**
- * Per-key access metadata, the equivalent of Redis's 24-bit `robj->lru` field, kept by the database's dict with each value (valueMap.ts):
+ * Per-key access metadata, the equivalent of Redis's 24-bit `robj->lru` field, kept by the database's dict with
+ * each value (valueMap.ts):
  * - LRU mode (every maxmemory-policy except the *-lfu ones): the LRU clock, seconds modulo 2^24, at the last
  *   access. OBJECT IDLETIME and LRU eviction read it.
  * - LFU mode: (minutes modulo 2^16) << 8 | logarithmic counter, decayed by lfu-decay-time and incremented with

@@ -101,7 +101,7 @@ export class ValueMap implements Iterable<[string, Value]> {
     return stored === undefined ? undefined : this.storedStamp(key, stored);
   }
 
-  /** The access stamp of `key`, whose value is stored as `stored` (from getStored: no second lookup for a slab string). */
+  /** The access stamp of `key`, whose value is stored as `stored` (from getStored: no lookup for a slab string). */
   storedStamp(key: string, stored: StoredValue): number {
     return typeof stored === 'number' ? this.strings.stamp(stored) : (this.stamps.get(key) ?? 0);
   }
