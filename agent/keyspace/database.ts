@@ -111,7 +111,7 @@ export class Database {
     const v = this.dict.getStored(key);
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
-    if (touch) this.touchStored(key, v);
+    if (touch) this.stampAccess(key, v);
     return this.dict.resolve(v);
   }
 
@@ -123,7 +123,7 @@ export class Database {
     const v = this.dict.getStored(key);
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
-    this.touchStored(key, v);
+    this.stampAccess(key, v);
     return v;
   }
 
@@ -133,18 +133,12 @@ export class Database {
     if (v === undefined) return undefined;
     if (this.expireIfNeeded(key)) return undefined;
     this.hooks.beforeMutate(this, key);
-    this.touchStored(key, v);
+    this.stampAccess(key, v);
     return this.dict.resolve(v);
   }
 
-  /** Records an access to an existing key (LRU clock or LFU counter). */
-  touch(key: string): void {
-    const v = this.dict.getStored(key);
-    if (v !== undefined) this.touchStored(key, v);
-  }
-
-  /** touch, for a key whose value the caller holds as stored (no second lookup). */
-  private touchStored(key: string, v: StoredValue): void {
+  /** Records an access to a key whose value the caller holds as stored (LRU clock or LFU counter). */
+  private stampAccess(key: string, v: StoredValue): void {
     const now = this.hooks.nowMs();
     const stamp = accessPolicy.lfu ? touchedStamp(this.dict.storedStamp(key, v), now) : lruClock(now);
     this.dict.setStoredStamp(key, v, stamp);
@@ -157,7 +151,7 @@ export class Database {
 
   /**
    * Sets a key, replacing any value; the TTL is dropped unless `keepTtl`. `lookedUp` says that the caller's
-   * `lookupWrite(key)` found the key in this same command: its snapshot hook has run and `touch` has already
+   * `lookupWrite(key)` found the key in this same command: its snapshot hook has run and its access has already
    * written the stamp this call would (LRU: this instant's clock; LFU: the kept counter), so the hook is skipped
    * and the stamp kept.
    */
