@@ -151,7 +151,7 @@ export class Database {
 
   /**
    * Sets a key, replacing any value; the TTL is dropped unless `keepTtl`. `lookedUp` says that the caller's
-   * `lookupWrite(key)` found the key in this same command: its snapshot hook has run and its access has already
+   * `lookupWrite(key)` found the key in this same command: its snapshot hook has run and the lookup has already
    * written the stamp this call would (LRU: this instant's clock; LFU: the kept counter), so the hook is skipped
    * and the stamp kept.
    */
