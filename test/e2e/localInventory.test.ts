@@ -2,7 +2,8 @@
  * The README's main command on this machine: `node dist/orchestrate.js apply inventories/local.yaml --yes`
  * installs a master (7151) and a replica (7152) under ~/.local/state/orchestrate/local, unprivileged, and proves
  * the replica in sync; plan then sees no changes (also when the inventory argument is left out: it is the
- * embedded default); destroy --purge removes it all. HOME points at a temporary directory.
+ * embedded default); destroy --purge removes it all. HOME points at a temporary directory, and so does apply's
+ * history and lock directory (`--state-dir`; by default it sits beside the inventory, which is in this repository).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,12 @@ jest.setTimeout(120_000);
 let home: string;
 let env: NodeJS.ProcessEnv;
 const state = () => path.join(home, '.local/state/orchestrate/local');
+/** apply with a history and lock directory of the test's own (the other commands keep none). */
+const apply = () =>
+  runCli(
+    ['apply', 'inventories/local.yaml', '--yes', '--state-dir', path.join(home, 'orchestrate-state')],
+    env,
+  );
 
 beforeAll(() => {
   requireBundles();
@@ -38,7 +45,7 @@ afterAll(() => {
 });
 
 test('apply on the local inventory runs a master and a replica in sync, without root paths', async () => {
-  const r = await runCli(['apply', 'inventories/local.yaml', '--yes'], env);
+  const r = await apply();
   expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
   expect(r.stdout).toMatch(/Applied changes to 2 node\(s\)\. Sync verified on 1 replica\(s\)/);
   expect(r.stdout).toContain('[daemon]');
