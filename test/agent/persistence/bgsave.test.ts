@@ -128,10 +128,13 @@ describe('BGSAVE point in time under every kind of write command', () => {
       p.sadd(`t${i}`, 'a', 'b', 'c', String(i));
       p.zadd(`z${i}`, 1, 'a', 2, 'b', 3, 'c');
     }
+    // Keys no command below touches, created last (so walked last): the walk must still write them itself, one
+    // per 20 ms, which keeps the snapshot running until the delay is lifted. Without them, the commands' change
+    // hook wrote every key of the cut before the last commands ran, and on a loaded machine the walk could finish
+    // before the check below (2 full runs in ~10).
+    for (let i = 0; i < 100; i++) p.set(`untouched${i}`, `${i}`);
     await p.exec();
     const expected = canonical(await readRedisDataset(c, [0, 1]));
-    // 20 ms per key: the snapshot (about 4 s) outlasts the commands below even on a loaded machine (at 5 ms,
-    // one full run in several saw it finish first); the delay is lifted as soon as they are done.
     await c.config('SET', 'rdb-key-save-delay', '20000');
     await c.bgsave();
     const w = agent.connect();
