@@ -10,6 +10,7 @@ import path from 'node:path';
 import { OperationFailure } from '../../cli/errors';
 import { SshTransport, type SshTransportOptions } from '../../cli/transport/ssh';
 import { startSshHosts, type SshHosts } from '../helpers/sshHosts';
+import { waitFor } from '../helpers/waitFor';
 
 let lab: SshHosts;
 const open: SshTransport[] = [];
@@ -239,6 +240,12 @@ describe('a non-root login with become', () => {
 
   test('uploads into root-owned directories atomically with the mode, owned by root, no staging left behind', async () => {
     const t = as('deploy');
+    const stagingDirs = async (): Promise<string[]> =>
+      (await t.exec(['sh', '-c', 'ls -d /tmp/orchestrate.* 2>/dev/null || true'])).stdout
+        .toString()
+        .split('\n')
+        .filter(Boolean);
+    const before = new Set(await stagingDirs());
     expect((await t.exec(['mkdir', '-p', '/etc/orchestrate-become'], { privileged: true })).code).toBe(0);
     await t.upload(Buffer.from('secret=1\n'), '/etc/orchestrate-become/node.conf', {
       mode: 0o600,
@@ -255,9 +262,12 @@ describe('a non-root login with become', () => {
     await expect(t.readFile('/etc/orchestrate-become/node.conf')).rejects.toMatchObject({
       code: 'E_TRANSFER',
     });
-    expect(
-      (await t.exec(['sh', '-c', 'ls -d /tmp/orchestrate.* 2>/dev/null | wc -l'])).stdout.toString().trim(),
-    ).toBe('0');
+    // Other suites on this machine stage uploads in /tmp too, as the same user: a staging directory that appeared
+    // meanwhile must go away (theirs end with their upload; one left by this upload never would).
+    await waitFor(async () => (await stagingDirs()).every((d) => before.has(d)), {
+      timeoutMs: 5000,
+      description: 'no staging directory left in /tmp',
+    });
   });
 
   test('a user without passwordless sudo fails at once instead of waiting for a password prompt', async () => {
