@@ -11,7 +11,8 @@
  * policies, FREQ for *-lfu), exactly as Redis writes them; loading applies it the same way.
  */
 import { accessPolicy, idleTimeMs, lfuCounter, lruClock, newStamp } from '../keyspace/access';
-import type { Database, Value } from '../keyspace/database';
+import type { Value } from '../keyspace/database';
+import type { KeyMap } from '../keyspace/keyMap';
 import type { StoredValue, ValueMap } from '../keyspace/valueMap';
 import { HashValue, ListValue, SetValue, ZSetValue } from '../keyspace/values';
 import { stringValue, type RdbEntry, type RdbValue } from './model';
@@ -94,12 +95,19 @@ export function accessStampFrom(
   return lruClock(nowMs - lruIdleSec * 1000);
 }
 
+/** The maps of a database that an entry is read from (a Database, or a snapshot's cut of one). */
+export interface DatabaseMaps {
+  readonly id: number;
+  readonly dict: ValueMap;
+  readonly expires: KeyMap<number>;
+}
+
 /**
  * One key of a database as a model entry, from its value as the dict stores it (see storedToRdb); reads the maps
- * directly: no expiry, no access update, no hooks.
+ * directly: no expiry, no access update, no hooks. `nowMs` is read only with access metadata (`mode`).
  */
 export function entryOf(
-  db: Database,
+  db: DatabaseMaps,
   key: string,
   stored: StoredValue,
   mode: AccessMode,

@@ -59,7 +59,7 @@
 import type { Database, Keyspace } from '../keyspace/database';
 import { KEY_MAP_SHARDS, keyHash, shardOf, type KeyMap } from '../keyspace/keyMap';
 import type { StoredValue, ValueMap } from '../keyspace/valueMap';
-import { addAccessMetadata, storedToRdb, type AccessMode } from './keyspaceAdapter';
+import { entryOf, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
 /** Keys a pass may collect: bounds the array and position table of one pass (about PASS_KEY_BYTES per key). */
@@ -97,11 +97,10 @@ export type EntrySink = (entry: RdbEntry, duringChange: boolean) => void;
 
 /** One database as it was at the cut. */
 interface DbCut {
-  readonly dbId: number;
+  /** The database's number at the cut. */
+  readonly id: number;
   readonly dict: ValueMap;
   readonly expires: KeyMap<number>;
-  readonly keyCount: number;
-  readonly expiresCount: number;
   readonly passes: number;
   /** Pass being collected or written (passes when finished). */
   pass: number;
@@ -281,11 +280,9 @@ export class KeyspaceSnapshot {
       if (keyCount === 0) continue;
       const passes = Math.min(KEY_MAP_SHARDS, Math.max(1, Math.ceil(keyCount / keysPerPass)));
       const cut: DbCut = {
-        dbId: db.id,
+        id: db.id,
         dict: db.dict,
         expires: db.expires,
-        keyCount,
-        expiresCount: db.expires.size,
         passes,
         pass: 0,
         marks: new Array<KeyMarks | null>(passes).fill(null),
@@ -297,7 +294,7 @@ export class KeyspaceSnapshot {
       };
       this.cuts.push(cut);
       this.byDict.set(db.dict, cut);
-      this.dbSizes.set(db.id, { keyCount, expiresCount: cut.expiresCount });
+      this.dbSizes.set(db.id, { keyCount, expiresCount: db.expires.size });
       this.stats.keysTotal += keyCount;
     }
     if (this.cuts.length === 0) this.finished = true;
@@ -443,11 +440,7 @@ export class KeyspaceSnapshot {
 
   /** The entry of `key` with `stored`, its value as the dict stores it (read by the sink, at once). */
   private entry(cut: DbCut, key: string, stored: StoredValue): RdbEntry {
-    const at = cut.expiresCount > 0 || cut.expires.size > 0 ? cut.expires.get(key) : undefined;
-    const e: RdbEntry = { db: cut.dbId, key, value: storedToRdb(cut.dict, stored), expireAtMs: at ?? null };
-    if (this.accessMode !== 'none')
-      addAccessMetadata(e, cut.dict.storedStamp(key, stored), this.accessMode, this.nowMs());
-    return e;
+    return entryOf(cut, key, stored, this.accessMode, this.accessMode === 'none' ? 0 : this.nowMs());
   }
 
   /** The keyspace hook: `key` of `db` is about to change: write it now unless it is done already. */
