@@ -13,8 +13,7 @@
  * access stamp (24 bits, keyspace/access.ts: Redis keeps it in the object header, robj->lru, for the same reason:
  * a command that touches the value touches the stamp on the same cache line instead of probing a second table),
  * then its latin1 bytes (the server keeps binary data in latin1 strings, one char per byte, so the round trip is
- * exact). A
- * class grows by pages of a power-of-two number of slots (about SLAB_PAGE_BYTES each); a freed slot is reused
+ * exact). A class grows by pages of a power-of-two number of slots (about SLAB_PAGE_BYTES each); a freed slot is reused
  * first (last freed, first reused: an overwrite of a same-size value lands in the slot it left). Pages are never
  * given back, as an allocator keeps its arenas: a whole slab goes when its map does (FLUSHDB, FLUSHALL, a
  * replica's full sync). Strings shorter than STORED_STRING_MIN_CHARS or longer than STORED_STRING_MAX_CHARS, and any
@@ -96,6 +95,11 @@ class SlotClass {
   }
 }
 
+/** The string length in the header of the slot at `at`. */
+function lengthAt(page: Buffer, at: number): number {
+  return page[at] | (page[at + 1] << 8);
+}
+
 /** Writes a 24-bit access stamp into the header of the slot at `at`. */
 function writeStamp(page: Buffer, at: number, stamp: number): void {
   page[at + STAMP_AT] = stamp & 0xff;
@@ -127,14 +131,14 @@ export class StringSlab {
   read(handle: number): string {
     const at = this.locate(handle);
     const page = this.page;
-    return page.latin1Slice(at + HEADER_BYTES, at + HEADER_BYTES + (page[at] | (page[at + 1] << 8)));
+    return page.latin1Slice(at + HEADER_BYTES, at + HEADER_BYTES + lengthAt(page, at));
   }
 
   /** Copies the string in slot `handle` into `target` at `targetAt` (room is the caller's); its length. */
   copyTo(handle: number, target: Buffer, targetAt: number): number {
     const at = this.locate(handle);
     const page = this.page;
-    const n = page[at] | (page[at + 1] << 8);
+    const n = lengthAt(page, at);
     page.copy(target, targetAt, at + HEADER_BYTES, at + HEADER_BYTES + n);
     return n;
   }
@@ -153,8 +157,8 @@ export class StringSlab {
 
   /** Length in chars of the string in slot `handle`, without making the string. */
   length(handle: number): number {
-    const at = this.locate(handle);
-    return this.page[at] | (this.page[at + 1] << 8);
+    const at = this.locate(handle); // sets this.page
+    return lengthAt(this.page, at);
   }
 
   /** The page of the last slot located (set by `locate`, which returns the slot's offset in it: no pair object). */
