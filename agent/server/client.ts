@@ -10,8 +10,9 @@
  * - Requests: while a client is blocked (BLPOP...), paused (CLIENT PAUSE) or about to be closed, its bytes stay
  *   unparsed in the query buffer, which client-query-buffer-limit bounds (the connection is closed past it).
  *   Past INPUT_BYTES_PER_TURN in one event-loop turn, the rest waits for the next turn (fairness).
- * - Replies: flushed once per read event. A normal client whose unsent replies exceed PAUSE_READ_OUTPUT_BYTES
- *   is not read until its socket drains; every class is also subject to client-output-buffer-limit.
+ * - Replies: written once per event-loop turn, after every read of the turn (Server.endTurn), or mid-batch past
+ *   EARLY_FLUSH_BYTES. A normal client whose unsent replies exceed PAUSE_READ_OUTPUT_BYTES is not read until its
+ *   socket drains; every class is also subject to client-output-buffer-limit.
  */
 import type { Socket } from 'node:net';
 import type { Command } from '../commands/table';
@@ -174,7 +175,7 @@ export class Client implements TurnWaiter {
     this.lastInteractionMs = this.server.nowMs;
     if (this.canRun) {
       this.parse(chunk);
-      this.flush();
+      this.server.wake(this);
       this.countTurnInput(chunk.length);
     } else {
       this.heldChunks.push(chunk);
