@@ -20,6 +20,8 @@ const MAX_LITERAL_RUN = 32;
 const MAX_OFFSET = 8192;
 const MIN_MATCH = 3;
 const MAX_MATCH = 264;
+/** Positions at the end of a match that are hashed for later matches (see lzfCompress). */
+const MATCH_TAIL_INDEXED = 2;
 /** Output can grow at most by this factor per input byte (a 3-byte back reference yields 264 bytes). */
 export const LZF_MAX_EXPANSION = 88;
 
@@ -128,20 +130,20 @@ export function lzfCompress(
   let literalStart = start;
   const matchEnd = end - MIN_MATCH + 1;
 
+  // The 3 bytes at ip, rolled forward one byte per step (liblzf's FRST/NEXT).
+  let triple = inLen >= MIN_MATCH ? (src[ip] << 8) | src[ip + 1] : 0;
   while (ip < matchEnd) {
-    const h =
-      (Math.imul((src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2], 0x9e3779b1) >>> (32 - HASH_LOG)) | 0;
+    triple = ((triple << 8) | src[ip + 2]) & 0xffffff;
+    const h = (Math.imul(triple, 0x9e3779b1) >>> (32 - HASH_LOG)) | 0;
     const stored = table[h];
     table[h] = base + ip;
     const ref = stored - base;
-    const distance = ip - ref;
     if (
       ref >= start &&
-      distance <= MAX_OFFSET &&
-      src[ref] === src[ip] &&
-      src[ref + 1] === src[ip + 1] &&
-      src[ref + 2] === src[ip + 2]
+      ip - ref <= MAX_OFFSET &&
+      ((src[ref] << 16) | (src[ref + 1] << 8) | src[ref + 2]) === triple
     ) {
+      const distance = ip - ref;
       let len = MIN_MATCH;
       const maxLen = Math.min(MAX_MATCH, end - ip);
       while (len < maxLen && src[ref + len] === src[ip + len]) len++;
@@ -159,16 +161,19 @@ export function lzfCompress(
         out[op++] = encodedLen - 7;
       }
       out[op++] = off & 0xff;
-      // index the positions inside the match so later data can refer to them
+      // Index the match's last MATCH_TAIL_INDEXED positions, as liblzf does by default (VERY_FAST): indexing
+      // every position inside a match finds a few more matches but hashes each byte of it, which on short,
+      // repetitive values (most stored strings) was most of the time spent.
       const next = ip + len;
       const indexEnd = Math.min(next, matchEnd);
-      for (let p = ip + 1; p < indexEnd; p++) {
+      for (let p = Math.max(ip + 1, next - MATCH_TAIL_INDEXED); p < indexEnd; p++) {
         table[
           (Math.imul((src[p] << 16) | (src[p + 1] << 8) | src[p + 2], 0x9e3779b1) >>> (32 - HASH_LOG)) | 0
         ] = base + p;
       }
       ip = next;
       literalStart = ip;
+      if (ip < matchEnd) triple = (src[ip] << 8) | src[ip + 1];
     } else {
       ip++;
     }

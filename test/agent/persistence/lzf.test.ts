@@ -30,6 +30,25 @@ describe('LZF', () => {
     }
   });
 
+  it('round-trips a bounded random run of inputs from small alphabets, where matches start and end anywhere', () => {
+    const rand = prng(11);
+    for (let i = 0; i < 3000; i++) {
+      const length = Math.floor(rand() * 400);
+      const alphabet = 1 + Math.floor(rand() * 4);
+      const input = Buffer.from(Array.from({ length }, () => 97 + Math.floor(rand() * alphabet)));
+      const offset = Math.floor(rand() * 8);
+      const framed = Buffer.concat([Buffer.alloc(offset, 0x7a), input, Buffer.alloc(3, 0x7a)]);
+      const out = Buffer.alloc(length * 2 + 64);
+      const n = lzfCompress(framed, offset, offset + length, out, 0, out.length);
+      if (length === 0) {
+        expect(n).toBe(0);
+        continue;
+      }
+      expect(n).toBeGreaterThan(0);
+      expect(lzfDecompress(out, 0, n, length).equals(input)).toBe(true);
+    }
+  });
+
   it('compresses repetitive data well and gives up when the output would not fit the limit', () => {
     const repetitive = Buffer.from('x'.repeat(10_000));
     const out = Buffer.alloc(10_000);
