@@ -82,6 +82,24 @@ export class ValueMap implements Iterable<[string, Value]> {
     return this;
   }
 
+  /**
+   * Adds `key`, which the caller expects to be new, in one probe instead of set's two: what a loader filling a
+   * fresh map does for every key. Returns false when `key` was there after all; it then holds `value`, the old
+   * value is lost without being freed, and the map is only fit to be thrown away, as a loader does on a
+   * duplicate key.
+   */
+  addNew(key: string, value: Value, stamp: number): boolean {
+    const before = this.map.size;
+    const handle = typeof value === 'string' ? this.strings.store(value, stamp) : -1;
+    if (handle !== -1) {
+      this.map.set(key, handle);
+    } else {
+      this.stamps.set(key, stamp);
+      this.map.set(key, value);
+    }
+    return this.map.size !== before;
+  }
+
   /** Sets existing `key` to `value`, keeping its access stamp. */
   replace(key: string, value: Value): this {
     return this.set(key, value, this.stampOf(key) ?? 0);

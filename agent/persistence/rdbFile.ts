@@ -391,12 +391,10 @@ export class RdbLoader {
                 parser.offset,
               );
             }
-            const before = db.dict.size;
             // A key without IDLE/FREQ (or with the one the policy ignores) starts its access period now, as Redis's
             // freshly created object does.
             const stamp = accessStampFrom(e.lruIdleSec, e.lfuFreq, now) ?? newStamp(now);
-            db.dict.set(e.key, rdbToValue(e.value), stamp);
-            if (db.dict.size === before) {
+            if (!db.dict.addNew(e.key, rdbToValue(e.value), stamp)) {
               throw new RdbLoadError(
                 `${this.source}: duplicate key ${JSON.stringify(e.key.slice(0, 64))} in database ${e.db} ` +
                   `(at byte ${parser.offset})`,

@@ -115,6 +115,21 @@ describe('value map', () => {
     );
   });
 
+  it('adds new keys in one step as set does, and reports a key that was there already', () => {
+    const map = new ValueMap();
+    const mid = 'm'.repeat(STORED_STRING_MIN_CHARS + 4);
+    const list = ListValue.from(['a']);
+    expect(map.addNew('mid', mid, 7)).toBe(true);
+    expect(map.addNew('tiny', 'hi', 8)).toBe(true);
+    expect(map.addNew('list', list, 9)).toBe(true);
+    expect([map.get('mid'), map.get('tiny'), map.get('list')]).toEqual([mid, 'hi', list]);
+    expect(['mid', 'tiny', 'list'].map((k) => map.stampOf(k))).toEqual([7, 8, 9]);
+    expect(map.size).toBe(3);
+    expect(map.addNew('mid', mid, 1)).toBe(false);
+    expect(map.addNew('tiny', 'ho', 1)).toBe(false);
+    expect(map.size).toBe(3);
+  });
+
   it('keeps its values and stamps right through random overwrites, type changes, deletions and touches', () => {
     const rand = prng(11);
     const map = new ValueMap();

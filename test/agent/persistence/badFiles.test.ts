@@ -92,6 +92,20 @@ describe('refusing bad files at startup', () => {
     );
   });
 
+  it.each([
+    ['a string kept in the slab', 'x'.repeat(100)],
+    ['a short string', 'v'],
+  ])('refuses a dump that holds a key twice (%s), naming the key', async (_what, value) => {
+    const entry = (v: string) => ({
+      db: 0,
+      key: 'twice',
+      value: { type: 'string' as const, value: v },
+      expireAtMs: null,
+    });
+    const entries = [entry(value), { ...entry('other'), key: 'once' }, entry(value)];
+    await expectRefused(encodeRdb(entries), /duplicate key "twice" in database 0 \(at byte \d+\)/);
+  });
+
   it('refuses a broken AOF, one cut short when aof-load-truncated is no, and a bad manifest', async () => {
     const aofDir = path.join(dir, 'appendonlydir');
     mkdirSync(aofDir);
