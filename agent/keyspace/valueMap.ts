@@ -71,14 +71,8 @@ export class ValueMap implements Iterable<[string, Value]> {
     // Free first: a value of the same size class then lands in the slot the old one leaves.
     const old = this.map.get(key);
     if (typeof old === 'number') this.strings.release(old);
-    const handle = typeof value === 'string' ? this.strings.store(value, stamp) : -1;
-    if (handle !== -1) {
-      if (old !== undefined && typeof old !== 'number') this.stamps.delete(key);
-      this.map.set(key, handle);
-    } else {
-      this.stamps.set(key, stamp);
-      this.map.set(key, value);
-    }
+    const inSlab = this.put(key, value, stamp);
+    if (inSlab && old !== undefined && typeof old !== 'number') this.stamps.delete(key);
     return this;
   }
 
@@ -90,14 +84,23 @@ export class ValueMap implements Iterable<[string, Value]> {
    */
   addNew(key: string, value: Value, stamp: number): boolean {
     const before = this.map.size;
+    this.put(key, value, stamp);
+    return this.map.size !== before;
+  }
+
+  /**
+   * Maps `key` to `value` with `stamp`: in a slab slot (stamp in its header) when the slab takes the value, else
+   * as is (stamp in `stamps`). Returns whether the slab took it. What the key held before is the caller's.
+   */
+  private put(key: string, value: Value, stamp: number): boolean {
     const handle = typeof value === 'string' ? this.strings.store(value, stamp) : -1;
     if (handle !== -1) {
       this.map.set(key, handle);
-    } else {
-      this.stamps.set(key, stamp);
-      this.map.set(key, value);
+      return true;
     }
-    return this.map.size !== before;
+    this.stamps.set(key, stamp);
+    this.map.set(key, value);
+    return false;
   }
 
   /** Sets existing `key` to `value`, keeping its access stamp. */

@@ -134,7 +134,7 @@ export function lzfCompress(
   let triple = inLen >= MIN_MATCH ? (src[ip] << 8) | src[ip + 1] : 0;
   while (ip < matchEnd) {
     triple = ((triple << 8) | src[ip + 2]) & 0xffffff;
-    const h = (Math.imul(triple, 0x9e3779b1) >>> (32 - HASH_LOG)) | 0;
+    const h = hashSlot(triple);
     const stored = table[h];
     table[h] = base + ip;
     const ref = stored - base;
@@ -167,9 +167,7 @@ export function lzfCompress(
       const next = ip + len;
       const indexEnd = Math.min(next, matchEnd);
       for (let p = Math.max(ip + 1, next - MATCH_TAIL_INDEXED); p < indexEnd; p++) {
-        table[
-          (Math.imul((src[p] << 16) | (src[p + 1] << 8) | src[p + 2], 0x9e3779b1) >>> (32 - HASH_LOG)) | 0
-        ] = base + p;
+        table[hashSlot((src[p] << 16) | (src[p + 1] << 8) | src[p + 2])] = base + p;
       }
       ip = next;
       literalStart = ip;
@@ -181,6 +179,11 @@ export function lzfCompress(
   op = emitLiterals(src, literalStart, end, out, op, outEnd);
   if (op < 0) return 0;
   return op - outStart;
+}
+
+/** The hash table slot of three bytes (`triple`: the first in bits 16..23). */
+function hashSlot(triple: number): number {
+  return (Math.imul(triple, 0x9e3779b1) >>> (32 - HASH_LOG)) | 0;
 }
 
 /** Writes src[from..to) as literal runs; returns the new output position or -1 if out of room. */

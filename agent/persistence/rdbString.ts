@@ -118,6 +118,13 @@ function scratch(current: Buffer, n: number): Buffer {
   return Buffer.allocUnsafe(Math.max(n, current.length * 2));
 }
 
+/** Room for `n` bytes of the compressor's input (kept for the next string unless it grew past SCRATCH_KEEP_BYTES). */
+function compressorInput(n: number): Buffer {
+  const src = scratch(scratchIn, n);
+  if (src.length <= SCRATCH_KEEP_BYTES) scratchIn = src;
+  return src;
+}
+
 /** Writes a latin1 string choosing the encoding as Redis does. */
 export function writeString(out: ByteSink, s: string, compress: boolean): void {
   const n = s.length;
@@ -132,8 +139,7 @@ export function writeString(out: ByteSink, s: string, compress: boolean): void {
     }
   }
   if (compress && n >= LZF_MIN_INPUT_BYTES) {
-    const src = scratch(scratchIn, n);
-    if (src.length <= SCRATCH_KEEP_BYTES) scratchIn = src;
+    const src = compressorInput(n);
     src.latin1Write(s, 0, n);
     writeBlob(out, src, 0, n, true);
     return;
@@ -150,8 +156,7 @@ export function writeStoredString(out: ByteSink, s: StoredBytes, compress: boole
   const n = s.length;
   if (n <= INT_ENCODING_MAX_CHARS) return writeString(out, stringValue(s), compress);
   if (compress && n >= LZF_MIN_INPUT_BYTES) {
-    const src = scratch(scratchIn, n);
-    if (src.length <= SCRATCH_KEEP_BYTES) scratchIn = src;
+    const src = compressorInput(n);
     s.source.copyString(s.ref, src, 0);
     writeBlob(out, src, 0, n, true);
     return;
