@@ -24,8 +24,14 @@ const B: Record<string, HostDef> = {
 const NAMES = ['m', 'r1', 'r2'];
 
 let t: LocalTopology;
+/** The write load of the running test, stopped after it whatever its outcome (a loop left running outlives it). */
+let load: ReturnType<typeof writeLoad> | undefined;
 beforeAll(() => {
   t = new LocalTopology(A);
+});
+afterEach(async () => {
+  await load?.stop();
+  load = undefined;
 });
 afterAll(() => t.cleanup());
 
@@ -84,15 +90,16 @@ test('an apply that moves the master switches over under writes: nothing acknowl
   expect({ code: first.code, err: first.code ? first.stderr : '' }).toEqual({ code: 0, err: '' });
   for (let i = 0; i < 200; i++) await t.client('m').set(`before:${i}`, String(i));
 
-  const load = writeLoad('m');
-  await waitFor(async () => load.acked.length > 200, { description: 'load running' });
+  load = writeLoad('m');
+  const { acked } = load;
+  await waitFor(async () => acked.length > 200, { description: 'load running' });
   t.write(B);
   const r = await t.cli(['apply', t.inventory, '--yes', '--json']);
-  await waitFor(async () => load.acked.length > 0 && (await roleOf(t.client('r1'))) === 'master', {
+  await waitFor(async () => acked.length > 0 && (await roleOf(t.client('r1'))) === 'master', {
     description: 'r1 master',
   });
-  const ackedAtSwitch = load.acked.length;
-  await waitFor(async () => load.acked.length > ackedAtSwitch + 100, { description: 'load continues on r1' });
+  const ackedAtSwitch = acked.length;
+  await waitFor(async () => acked.length > ackedAtSwitch + 100, { description: 'load continues on r1' });
   await load.stop();
   expect({ code: r.code, err: r.code ? r.stderr : '' }).toEqual({ code: 0, err: '' });
   expect(r.json.switchovers).toHaveLength(1);
@@ -106,7 +113,7 @@ test('an apply that moves the master switches over under writes: nothing acknowl
   ]);
   await expectSameEverywhere([
     ...Array.from({ length: 200 }, (_, i) => `before:${i}`),
-    ...load.acked.map((n) => `load:${n}`),
+    ...acked.map((n) => `load:${n}`),
   ]);
 });
 

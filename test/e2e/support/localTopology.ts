@@ -63,7 +63,8 @@ export class LocalTopology {
   readonly env: NodeJS.ProcessEnv = { PW: PASSWORD, WRONG: 'not-the-password' };
   /** A private copy of the agent bundle: dist/ may be rebuilt by someone else while a test runs. */
   readonly agent = path.join(this.dir, 'orchestrate-agent.js');
-  private clients: Redis[] = [];
+  /** One client per node, replaced once its connection has ended (a node restarted, or killed). */
+  private clients = new Map<string, Redis>();
 
   constructor(public hosts: Record<string, HostDef>) {
     copyFileSync(AGENT_BUNDLE, this.agent);
@@ -83,7 +84,15 @@ export class LocalTopology {
     return run;
   }
 
+  /**
+   * The node's client. Kept for the test's whole run: a test that made a connection per command (a write loop at
+   * full speed) ran the agents and itself out of file descriptors under CI's limit of 1024.
+   */
   client(name: string): Redis {
+    const key = `${name}:${this.hosts[name].port}`;
+    const kept = this.clients.get(key);
+    if (kept && kept.status !== 'end' && kept.status !== 'close') return kept;
+    kept?.disconnect();
     const c = new Redis({
       host: '127.0.0.1',
       port: this.hosts[name].port,
@@ -94,7 +103,7 @@ export class LocalTopology {
       disconnectTimeout: 100,
     });
     c.on('error', () => undefined);
-    this.clients.push(c);
+    this.clients.set(key, c);
     return c;
   }
 
@@ -109,7 +118,7 @@ export class LocalTopology {
   }
 
   async cleanup(): Promise<void> {
-    for (const c of this.clients) c.disconnect();
+    for (const c of this.clients.values()) c.disconnect();
     const run = path.join(this.root, 'run');
     if (existsSync(run)) {
       for (const f of readdirSync(run).filter((x) => x.endsWith('.pid'))) {
