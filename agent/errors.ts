@@ -51,7 +51,7 @@ export class ReplyError extends Error {
 }
 
 export type AgentErrorCode =
-  'CONFIG_FILE' | 'CONFIG_ARGS' | 'LISTEN' | 'RDB_LOAD' | 'AOF_LOAD' | 'PIDFILE' | 'DAEMONIZE';
+  'CONFIG_FILE' | 'CONFIG_ARGS' | 'LISTEN' | 'RDB_LOAD' | 'AOF_LOAD' | 'PIDFILE' | 'DAEMONIZE' | 'FILE_LIMIT';
 
 /** An error the operator can fix (configuration, files, ports). */
 export class AgentError extends Error {

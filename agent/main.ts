@@ -11,6 +11,7 @@ import { Config, parseCommandLine } from './config/config';
 import { AgentError } from './errors';
 import { installPersistence } from './persistence/install';
 import { installReplication } from './replication/index';
+import { fitMaxClients, maxClientsApplier, openFilesLimit } from './server/fileLimit';
 import { detach, isDaemonChild, removePidFile, reportToParent, writePidFile } from './server/daemon';
 import { AGENT_VERSION, REDIS_COMPAT_VERSION, Server, type ShutdownOptions } from './server/server';
 
@@ -56,6 +57,10 @@ async function main(argv: string[]): Promise<void> {
       ? `Configuration loaded from ${config.configFile}`
       : 'No config file specified, using the default config.',
   );
+
+  const filesLimit = openFilesLimit();
+  fitMaxClients(config, server.log, filesLimit);
+  config.setApplier('maxclients', maxClientsApplier(filesLimit));
 
   const pidfile = config.get('pidfile') || (daemonize ? DEFAULT_DAEMON_PIDFILE : '');
   if (pidfile) {

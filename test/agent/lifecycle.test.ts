@@ -179,6 +179,54 @@ describe('connection limits and timeouts', () => {
     }
   });
 
+  it.each(['agent', 'redis'] as const)(
+    '%s: maxclients is lowered to fit the open-file limit, and CONFIG SET refuses more than it holds',
+    async (kind) => {
+      server = await startServer({ kind, openFilesLimit: 100 });
+      // 100 descriptors, 32 kept for the server itself.
+      expect(server.output()).toContain(
+        'You requested maxclients of 10000 requiring at least 10032 max file descriptors.',
+      );
+      expect(server.output()).toContain(
+        "Current maximum open files is 100. maxclients has been reduced to 68 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+      );
+      expect(await server.client.config('GET', 'maxclients')).toEqual(['maxclients', '68']);
+      await expect(server.client.config('SET', 'maxclients', '69')).rejects.toThrow(
+        "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 68",
+      );
+      expect(await server.client.config('SET', 'maxclients', '68')).toBe('OK');
+      const extra: net.Socket[] = [];
+      try {
+        for (let i = 1; i < 68; i++) {
+          const s = net.connect(server.port, HOST);
+          extra.push(s);
+          await new Promise((r) => s.once('connect', r));
+        }
+        await waitFor(async () =>
+          server.client.info('clients').then((i) => /connected_clients:68\r\n/.test(i)),
+        );
+        const res = await rawExchange(server.port, 'PING\r\n');
+        expect(res).toEqual({ received: '-ERR max number of clients reached\r\n', closed: true });
+      } finally {
+        for (const s of extra) s.destroy();
+      }
+    },
+  );
+
+  it('refuses to start when the open-file limit leaves no descriptor for a client', async () => {
+    const r = await runProcess('prlimit', [
+      '--nofile=32:32',
+      process.execPath,
+      AGENT_BUNDLE,
+      '--port',
+      String(await freePort()),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain(
+      "Your current 'ulimit -n' of 32 is not enough for the server to start. Please increase your open file limit to at least 33. Exiting.",
+    );
+  });
+
   it('tcp-keepalive is applied to client sockets (setting accepted and reported)', async () => {
     server = await startServer({ args: ['--tcp-keepalive', '60'] });
     expect(await server.client.config('GET', 'tcp-keepalive')).toEqual(['tcp-keepalive', '60']);

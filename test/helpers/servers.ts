@@ -64,6 +64,8 @@ export interface StartOptions {
   password?: string;
   /** An RDB file copied into the directory as dump.rdb before the server starts (it loads it at startup). */
   rdbFile?: string;
+  /** Start it under this open-file limit (soft and hard, util-linux's prlimit). */
+  openFilesLimit?: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -98,13 +100,14 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...(options.configFile ? [] : ['--save', '', '--appendonly', 'no']),
     ...(options.args ?? []),
   ];
-  const child: ChildProcess =
-    kind === 'agent'
-      ? spawn(process.execPath, [AGENT_BUNDLE, ...args], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: options.env,
-        })
-      : spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env });
+  let command = kind === 'agent' ? [process.execPath, AGENT_BUNDLE, ...args] : [REDIS_SERVER, ...args];
+  if (options.openFilesLimit !== undefined) {
+    command = ['prlimit', `--nofile=${options.openFilesLimit}:${options.openFilesLimit}`, ...command];
+  }
+  const child: ChildProcess = spawn(command[0], command.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env,
+  });
   let out = '';
   const collect = (b: Buffer): void => {
     out = (out + b.toString('utf8')).slice(-LOG_KEEP_CHARS);
