@@ -7,11 +7,16 @@
  * - daemon: the same control script, kept beside the agent; nothing registers it at boot (unprivileged hosts).
  * The control script is idempotent (start on a running agent and stop on a stopped one succeed), treats a pid file
  * whose process is gone or a zombie as stale, and is what the host runs at boot.
+ * Every manager starts the agent with OPEN_FILES_LIMIT descriptors where the host allows it: each client is one,
+ * and under a lower limit the agent lowers maxclients to fit (as Redis does, with a warning in its log).
  */
 import type { NodeSpec } from '../inventory/model';
 import { nodeLayout, type NodeLayout } from './agentConfig';
 
 export type ServiceManager = 'systemd' | 'sysv' | 'daemon';
+
+/** The open-file limit the agent is started with: its default maxclients (10000) and Redis's 32 spare, with room. */
+export const OPEN_FILES_LIMIT = 65536;
 
 export interface HostCapabilities {
   systemd: boolean;
@@ -64,7 +69,7 @@ export function renderSystemdUnit(node: NodeSpec, nodePath: string): string {
     `Restart=${node.service.autoRestart ? 'on-failure' : 'no'}`,
     'RestartSec=2',
     'TimeoutStopSec=60',
-    'LimitNOFILE=65536',
+    `LimitNOFILE=${OPEN_FILES_LIMIT}`,
     'UMask=0077',
     '',
     '[Install]',
@@ -121,6 +126,7 @@ case "$1" in
     mkdir -p "$RUNDIR"
     rm -f "$PIDFILE"
     umask 077
+    ulimit -n ${OPEN_FILES_LIMIT} 2>/dev/null
     "$NODE" "$AGENT" "$CONFIG" || exit 1
     wait_for up ${START_WAIT_SECONDS * 10} && exit 0
     echo "agent ${node.name} did not start; see $LOGFILE" >&2

@@ -4,6 +4,9 @@
  * --switchover the master is moved to a replica and back around its restart. Writes made before are everywhere
  * afterwards (DEBUG DIGEST equal), and the run is in the history.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { OPEN_FILES_LIMIT } from '../../cli/plan/service';
 import { waitFor } from '../helpers/waitFor';
 import { digests, LocalTopology } from './support/localTopology';
 
@@ -23,6 +26,29 @@ beforeAll(async () => {
 afterAll(() => t.cleanup());
 
 const NAMES = ['m', 'r1', 'r2'];
+
+/** The soft and hard open-file limits of a process, from Linux's /proc/<pid>/limits. */
+function openFiles(pid: number | 'self'): { soft: number; hard: number } {
+  const [, soft, hard] = /^Max open files\s+(\S+)\s+(\S+)/m.exec(
+    readFileSync(`/proc/${pid}/limits`, 'utf8'),
+  )!;
+  const n = (v: string) => (v === 'unlimited' ? Infinity : Number(v));
+  return { soft: n(soft), hard: n(hard) };
+}
+
+test('the control script starts agents with the service open-file limit where the host allows, maxclients fitting it', async () => {
+  // Raising the limit takes CAP_SYS_RESOURCE or a hard limit above it; otherwise the agent runs with the hard
+  // limit it inherits (Node raises its soft limit to that) and lowers maxclients to fit.
+  const canRaise = spawnSync('sh', ['-c', `ulimit -n ${OPEN_FILES_LIMIT}`]).status === 0;
+  const expected = canRaise ? OPEN_FILES_LIMIT : openFiles('self').hard;
+  for (const name of NAMES) {
+    expect({ name, limit: openFiles(t.pid(name)!).soft }).toEqual({ name, limit: expected });
+  }
+  expect(await t.client('m').config('GET', 'maxclients')).toEqual([
+    'maxclients',
+    String(Math.min(10_000, expected - 32)),
+  ]);
+});
 
 test('a rolling restart restarts replicas then the master, each in sync again by partial resync', async () => {
   const pids = NAMES.map((n) => t.pid(n));
