@@ -158,7 +158,8 @@ function clientsSection(server: Server): InfoFields {
   let maxOut = 0;
   let normal = 0;
   for (const c of server.clients.values()) {
-    if (c.socket === null) continue;
+    // A replica's link to its master counts as a client, as in Redis (it also takes one of maxclients).
+    if (c.socket === null && c.kind !== 'master') continue;
     if (c.kind !== 'replica') normal++;
     if (c.blocked !== null) blocked++;
     maxIn = Math.max(maxIn, c.queryBufferBytes);

@@ -157,6 +157,24 @@ export function renderPrometheus(samples: NodeSample[], verdicts: NodeVerdict[],
     samples.filter((s) => s.role === 'replica').map((s) => [node(s), s.syncInProgress ? 1 : 0]),
   );
   metric(
+    'orchestrate_connected_clients',
+    'gauge',
+    'Client connections open on the agent.',
+    samples.map((s) => [node(s), s.clients?.connected]),
+  );
+  metric(
+    'orchestrate_maxclients',
+    'gauge',
+    "The agent's maxclients (lowered by the agent itself under a low open-file limit).",
+    samples.map((s) => [node(s), s.clients?.max]),
+  );
+  metric(
+    'orchestrate_rejected_connections_total',
+    'counter',
+    'Connections the agent refused at maxclients since it started.',
+    samples.map((s) => [node(s), s.clients?.rejected]),
+  );
+  metric(
     'orchestrate_connected_replicas',
     'gauge',
     'Replicas connected to the node.',

@@ -38,6 +38,8 @@ export interface NodeSample {
   connectedReplicas?: number;
   counters?: SyncCounters;
   persistence?: { save: string; appendonly: boolean; lastBgsaveStatus?: string };
+  /** Client connections: open now, the agent's maxclients, and refused at that limit since it started. */
+  clients?: { connected: number; max: number; rejected: number };
   agentVersion?: string;
 }
 
@@ -67,6 +69,14 @@ export function sampleFromInfo(
     partialOk: num(info, 'sync_partial_ok') ?? 0,
     partialErr: num(info, 'sync_partial_err') ?? 0,
   };
+  const max = num(info, 'maxclients');
+  if (max !== undefined) {
+    s.clients = {
+      connected: num(info, 'connected_clients') ?? 0,
+      max,
+      rejected: num(info, 'rejected_connections') ?? 0,
+    };
+  }
   s.persistence = {
     save: (config.save ?? '').trim(),
     appendonly: (config.appendonly ?? info.aof_enabled) === 'yes' || info.aof_enabled === '1',

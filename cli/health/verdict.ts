@@ -2,7 +2,9 @@
  * Health verdicts: each node's sample against the inventory and the thresholds, giving problems in three levels.
  * `down` (exit 2): the node does not answer, or a replica's link to its master is not up.
  * `degraded` (exit 1): drift from the inventory (role or master), lag beyond the thresholds, a sync still in
- * progress, a resync loop (sync_full or sync_partial_err grew since the previous poll), a failed background save.
+ * progress, a resync loop (sync_full or sync_partial_err grew since the previous poll), a failed background save,
+ * client connections near maxclients or refused at it since the previous poll (an agent under a low open-file
+ * limit lowers maxclients by itself, so this is where an operator learns of it).
  * `ok` otherwise. The status is the worst level over all nodes.
  */
 import type { NodeSample, SyncCounters } from './sample';
@@ -15,6 +17,9 @@ export interface Thresholds {
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = { lagBytes: 1024 * 1024, lagSeconds: 10 };
+
+/** Share of maxclients in use from which a node is degraded: the next clients are about to be refused. */
+export const CLIENTS_NEAR_LIMIT_SHARE = 0.9;
 
 export interface NodeVerdict {
   name: string;
@@ -74,6 +79,14 @@ export function judge(s: NodeSample, previous: NodeSample | undefined, t: Thresh
   }
   if (s.persistence?.lastBgsaveStatus && s.persistence.lastBgsaveStatus !== 'ok')
     raise('degraded', `last background save: ${s.persistence.lastBgsaveStatus}`);
+  if (s.clients) {
+    const { connected, max, rejected } = s.clients;
+    if (connected >= CLIENTS_NEAR_LIMIT_SHARE * max)
+      raise('degraded', `${connected} clients of maxclients ${max}`);
+    const refused = previous?.clients ? rejected - previous.clients.rejected : 0;
+    if (refused > 0)
+      raise('degraded', `refused ${refused} connections at maxclients ${max} since the previous poll`);
+  }
   let countersMoved: Partial<SyncCounters> | undefined;
   let resyncLoop = false;
   if (previous?.up && previous.counters && s.counters) {

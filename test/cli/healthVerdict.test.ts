@@ -1,7 +1,8 @@
 /**
  * Health verdicts and their outputs, on samples as status builds them from INFO: down and link-down nodes,
  * drift from the inventory, lag beyond the thresholds, a resync loop seen as sync counters growing between two
- * polls, and the Prometheus text exposition (HELP/TYPE lines, escaped labels, values).
+ * polls, clients near or refused at maxclients, and the Prometheus text exposition (HELP/TYPE lines, escaped
+ * labels, values).
  */
 import { renderPrometheus } from '../../cli/health/render';
 import type { NodeSample } from '../../cli/health/sample';
@@ -68,6 +69,25 @@ test('drift of master or role and lag beyond the thresholds are degraded', () =>
   const lag = judge(replica({ lagBytes: 5_000_000, lagSeconds: 30 }), undefined, DEFAULT_THRESHOLDS);
   expect(lag.level).toBe('degraded');
   expect(lag.problems).toEqual(['lag 5000000 bytes > 1048576', 'lag 30 s > 10']);
+});
+
+test('clients near maxclients, or refused at it since the previous poll, are degraded', () => {
+  const clients = (connected: number, max: number, rejected: number) =>
+    master({ clients: { connected, max, rejected } });
+  expect(judge(clients(899, 1000, 5), undefined, DEFAULT_THRESHOLDS)).toMatchObject({
+    level: 'ok',
+    problems: [],
+  });
+  expect(judge(clients(900, 1000, 5), undefined, DEFAULT_THRESHOLDS)).toMatchObject({
+    level: 'degraded',
+    problems: ['900 clients of maxclients 1000'],
+  });
+  // Refusals count from one poll to the next: those of the agent's past do not make it degraded now.
+  expect(judge(clients(10, 1000, 5), clients(10, 1000, 5), DEFAULT_THRESHOLDS).level).toBe('ok');
+  expect(judge(clients(10, 1000, 7), clients(10, 1000, 5), DEFAULT_THRESHOLDS)).toMatchObject({
+    level: 'degraded',
+    problems: ['refused 2 connections at maxclients 1000 since the previous poll'],
+  });
 });
 
 test('sync_full or sync_partial_err growing between polls is a resync loop; partial resyncs alone are not', () => {

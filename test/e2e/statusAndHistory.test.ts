@@ -92,6 +92,26 @@ test('status on the healthy topology exits 0 with every node ok, as a table, JSO
   }
 });
 
+test('a node near its maxclients is degraded (exit 1), and the Prometheus output carries its clients', async () => {
+  // r2's link to its master, the test's client and status's own connection fill a limit of 3.
+  await t.client('r2').config('SET', 'maxclients', '3');
+  try {
+    const r = await t.cli(['status', t.inventory, '--json']);
+    expect(r.code).toBe(1);
+    const r2 = r.json.nodes.find((n: any) => n.name === 'r2');
+    expect(r2).toMatchObject({ health: 'degraded', clients: { connected: 3, max: 3 } });
+    expect(r2.problems).toEqual(['3 clients of maxclients 3']);
+  } finally {
+    await t.client('r2').config('SET', 'maxclients', '10000');
+  }
+  const p = await t.cli(['status', t.inventory, '--prometheus']);
+  expect(p.stdout).toContain('# TYPE orchestrate_maxclients gauge\n');
+  expect(p.stdout).toContain('orchestrate_maxclients{node="r2",address="127.0.0.1:7263"} 10000');
+  expect(p.stdout).toMatch(
+    /orchestrate_rejected_connections_total\{node="m",address="127\.0\.0\.1:7261"\} 0\n/,
+  );
+});
+
 test('a REPLICAOF run by hand shows as drift (exit 1), and the next apply puts it back', async () => {
   await t.client('r2').call('REPLICAOF', '127.0.0.1', '7262');
   await waitFor(async () => /master_link_status:up/.test(String(await t.client('r2').info('replication'))), {

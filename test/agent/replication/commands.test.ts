@@ -112,6 +112,29 @@ describe('INFO replication', () => {
     expect(slaveFields).toEqual(['slave0']);
   });
 
+  it("counts a replica's link to its master as a client, in INFO and against maxclients, as Redis does", async () => {
+    const seen: Record<string, unknown> = {};
+    for (const kind of ['redis', 'agent'] as const) {
+      const master = await startNode(kind);
+      nodes.push(master);
+      const replica = await startReplica(kind, master);
+      nodes.push(replica);
+      await waitLinkUp(replica);
+      const clients = async (s: TestServer) =>
+        /connected_clients:(\d+)/.exec(await s.client.info('clients'))![1];
+      // The master link and the test's client fill a limit of 2: one more connection is refused.
+      await replica.client.config('SET', 'maxclients', '2');
+      const extra = await rawExchange(replica.port, 'PING\r\n');
+      seen[kind] = { master: await clients(master), replica: await clients(replica), extra: extra.received };
+    }
+    expect(seen.agent).toEqual(seen.redis);
+    expect(seen.agent).toEqual({
+      master: '1',
+      replica: '2',
+      extra: '-ERR max number of clients reached\r\n',
+    });
+  });
+
   it('shows the transfer progress fields while a replica loads a snapshot', async () => {
     const master = await startNode('agent');
     nodes.push(master);
