@@ -93,6 +93,8 @@ test('status on the healthy topology exits 0 with every node ok, as a table, JSO
 });
 
 test('a node near its maxclients is degraded (exit 1), and the Prometheus output carries its clients', async () => {
+  // Under a low open-file limit the agent runs with a maxclients below its default: put back what it was.
+  const [, before] = (await t.client('r2').config('GET', 'maxclients')) as string[];
   // r2's link to its master, the test's client and status's own connection fill a limit of 3.
   await t.client('r2').config('SET', 'maxclients', '3');
   try {
@@ -102,11 +104,11 @@ test('a node near its maxclients is degraded (exit 1), and the Prometheus output
     expect(r2).toMatchObject({ health: 'degraded', clients: { connected: 3, max: 3 } });
     expect(r2.problems).toEqual(['3 clients of maxclients 3']);
   } finally {
-    await t.client('r2').config('SET', 'maxclients', '10000');
+    await t.client('r2').config('SET', 'maxclients', before);
   }
   const p = await t.cli(['status', t.inventory, '--prometheus']);
   expect(p.stdout).toContain('# TYPE orchestrate_maxclients gauge\n');
-  expect(p.stdout).toContain('orchestrate_maxclients{node="r2",address="127.0.0.1:7263"} 10000');
+  expect(p.stdout).toContain(`orchestrate_maxclients{node="r2",address="127.0.0.1:7263"} ${before}`);
   expect(p.stdout).toMatch(
     /orchestrate_rejected_connections_total\{node="m",address="127\.0\.0\.1:7261"\} 0\n/,
   );
