@@ -13,6 +13,17 @@ import { AGENT_BUNDLE, HOST, freePort, rawExchange, startServer, type TestServer
 import { runProcess } from '../helpers/process';
 import { waitFor } from '../helpers/waitFor';
 
+/** `count` connections to `port`, open (the caller destroys them). */
+async function openConnections(port: number, count: number): Promise<net.Socket[]> {
+  const sockets: net.Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = net.connect(port, HOST);
+    sockets.push(s);
+    await new Promise((r) => s.once('connect', r));
+  }
+  return sockets;
+}
+
 const LOG_LINE = /^\d+:[MSC] \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d{3} [.\-*#] /;
 
 describe('logging and signals', () => {
@@ -161,13 +172,8 @@ describe('connection limits and timeouts', () => {
 
   it('maxclients refuses extra connections with Redis error text', async () => {
     server = await startServer({ args: ['--maxclients', '3'] });
-    const extra: net.Socket[] = [];
+    const extra = await openConnections(server.port, 2);
     try {
-      for (let i = 0; i < 2; i++) {
-        const s = net.connect(server.port, HOST);
-        extra.push(s);
-        await new Promise((r) => s.once('connect', r));
-      }
       await waitFor(
         async () => ((await server.client.client('LIST')) as string).trim().split('\n').length === 3,
       );
@@ -195,13 +201,8 @@ describe('connection limits and timeouts', () => {
         "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 68",
       );
       expect(await server.client.config('SET', 'maxclients', '68')).toBe('OK');
-      const extra: net.Socket[] = [];
+      const extra = await openConnections(server.port, 67);
       try {
-        for (let i = 1; i < 68; i++) {
-          const s = net.connect(server.port, HOST);
-          extra.push(s);
-          await new Promise((r) => s.once('connect', r));
-        }
         await waitFor(async () =>
           server.client.info('clients').then((i) => /connected_clients:68\r\n/.test(i)),
         );

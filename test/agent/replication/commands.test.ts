@@ -97,14 +97,20 @@ describe('INFO replication', () => {
     nodes = [];
   });
 
+  /** A master and its replica of one kind, linked (stopped after the test). */
+  async function linkedPair(kind: 'redis' | 'agent'): Promise<{ master: TestServer; replica: TestServer }> {
+    const master = await startNode(kind);
+    nodes.push(master);
+    const replica = await startReplica(kind, master);
+    nodes.push(replica);
+    await waitLinkUp(replica);
+    return { master, replica };
+  }
+
   it("has Redis's field names in Redis's order, on a master and on a replica", async () => {
     const names: Record<string, string[][]> = {};
     for (const kind of ['redis', 'agent'] as const) {
-      const master = await startNode(kind);
-      nodes.push(master);
-      const replica = await startReplica(kind, master);
-      nodes.push(replica);
-      await waitLinkUp(replica);
+      const { master, replica } = await linkedPair(kind);
       names[kind] = [Object.keys(await replInfo(master)), Object.keys(await replInfo(replica))];
     }
     expect(names.agent).toEqual(names.redis);
@@ -115,11 +121,7 @@ describe('INFO replication', () => {
   it("counts a replica's link to its master as a client, in INFO and against maxclients, as Redis does", async () => {
     const seen: Record<string, unknown> = {};
     for (const kind of ['redis', 'agent'] as const) {
-      const master = await startNode(kind);
-      nodes.push(master);
-      const replica = await startReplica(kind, master);
-      nodes.push(replica);
-      await waitLinkUp(replica);
+      const { master, replica } = await linkedPair(kind);
       const clients = async (s: TestServer) =>
         /connected_clients:(\d+)/.exec(await s.client.info('clients'))![1];
       // The master link and the test's client fill a limit of 2: one more connection is refused.
