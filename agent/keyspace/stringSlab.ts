@@ -12,7 +12,9 @@
  * Layout: size classes of slots (SLOT_BYTES); a slot holds the string's length (16 bits, little-endian), the key's
  * access stamp (24 bits, keyspace/access.ts: Redis keeps it in the object header, robj->lru, for the same reason:
  * a command that touches the value touches the stamp on the same cache line instead of probing a second table),
- * then its latin1 bytes (the server keeps binary data in latin1 strings, one char per byte, so the round trip is
+ * the snapshot bits (8 bits: which running snapshots wrote this value or must never write it,
+ * persistence/snapshot.ts; a slot stored while snapshots run gets `newSlotBits`, and a freed slot keeps its bits
+ * until it is stored again), then its latin1 bytes (the server keeps binary data in latin1 strings, one char per byte, so the round trip is
  * exact). A class grows by pages of a power-of-two number of slots (about SLAB_PAGE_BYTES each); a freed slot is reused
  * first (last freed, first reused: an overwrite of a same-size value lands in the slot it left). Pages are never
  * given back, as an allocator keeps its arenas: a whole slab goes when its map does (FLUSHDB, FLUSHALL, a
@@ -29,9 +31,10 @@
 export const SLOT_BYTES: readonly number[] = [
   16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024,
 ];
-/** A slot's header: the string's length (2 bytes), then the key's access stamp (3 bytes). */
+/** A slot's header: the string's length (2 bytes), the key's access stamp (3 bytes), the snapshot bits (1 byte). */
 const STAMP_AT = 2;
-const HEADER_BYTES = 5;
+const SNAPSHOT_BITS_AT = 5;
+const HEADER_BYTES = 6;
 /** Shortest string a slab stores (see above). */
 export const STORED_STRING_MIN_CHARS = 16;
 /** Longest string a slab stores. */
@@ -85,6 +88,16 @@ class SlotClass {
     return slot;
   }
 
+  /** ANDs byte `offset` of every slot ever handed out (in use or free) with `keep`. */
+  maskByte(offset: number, keep: number): void {
+    const perPage = 1 << this.pageShift;
+    for (let p = 0; p < this.pages.length; p++) {
+      const page = this.pages[p];
+      const slots = Math.min(perPage, this.nextSlot - p * perPage);
+      for (let i = 0, at = offset; i < slots; i++, at += this.slotBytes) page[at] &= keep;
+    }
+  }
+
   release(slot: number): void {
     if (this.freeCount === this.free.length) {
       const grown = new Int32Array(this.free.length * 2);
@@ -109,6 +122,8 @@ function writeStamp(page: Buffer, at: number, stamp: number): void {
 
 export class StringSlab {
   private readonly classes = SLOT_BYTES.map((bytes) => new SlotClass(bytes));
+  /** The snapshot bits a string stored now gets: those of the snapshots running on the slab's map. */
+  newSlotBits = 0;
 
   /** Copies `s` into a slot with access stamp `stamp`: its handle, or -1 when the caller must keep the string. */
   store(s: string, stamp: number): number {
@@ -123,8 +138,29 @@ export class StringSlab {
     page[at] = n & 0xff;
     page[at + 1] = n >>> 8;
     writeStamp(page, at, stamp);
+    page[at + SNAPSHOT_BITS_AT] = this.newSlotBits;
     page.latin1Write(s, at + HEADER_BYTES, n);
     return handle;
+  }
+
+  /** Whether slot `handle` has snapshot `bit`. */
+  hasBit(handle: number, bit: number): boolean {
+    const at = this.locate(handle) + SNAPSHOT_BITS_AT;
+    return (this.page[at] & bit) !== 0;
+  }
+
+  /** Sets snapshot `bit` of slot `handle`; whether it was set already. */
+  testAndSetBit(handle: number, bit: number): boolean {
+    const at = this.locate(handle) + SNAPSHOT_BITS_AT;
+    const page = this.page;
+    const bits = page[at];
+    page[at] = bits | bit;
+    return (bits & bit) !== 0;
+  }
+
+  /** Clears snapshot `bits` in every slot, in use or free: a sweep over the whole slab. */
+  clearBits(bits: number): void {
+    for (const cls of this.classes) cls.maskByte(SNAPSHOT_BITS_AT, ~bits & 0xff);
   }
 
   /** The string in slot `handle` (a new JS string each time). */

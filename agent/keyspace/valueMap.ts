@@ -13,6 +13,13 @@
  * Invariant: a handle in the map is live until its key is overwritten or deleted here. Whoever keeps handles
  * beyond that (the snapshot, through `groupStored`) must resolve them before the change, which the keyspace's
  * beforeMutate hook gives it the chance to do.
+ *
+ * Snapshot bits (persistence/snapshot.ts): each snapshot whose cut holds this map takes one of
+ * SNAPSHOT_BIT_COUNT bits of it, and every value carries the bits of the snapshots that wrote it or must never
+ * write it: a slab string in its slot's header, any other value in the high bits of its stamp in `stamps`. A value
+ * stored while snapshots run gets all their bits (it is after their cuts). When a snapshot ends its bit is
+ * released but may still be set on values ("dirty"); a bit is taken again only once a sweep has cleared it
+ * everywhere, which happens when a snapshot finds no clean bit left.
  */
 import type { Value } from './database';
 import { KeyMap } from './keyMap';
@@ -21,11 +28,25 @@ import { StringSlab } from './stringSlab';
 /** A value as the map holds it: a slab handle for a string in the slab, the value itself otherwise. */
 export type StoredValue = Value | number;
 
+/** Access stamps are 24-bit (keyspace/access.ts); the bits above them in `stamps` are snapshot bits. */
+const STAMP_BITS = 24;
+const STAMP_MASK = (1 << STAMP_BITS) - 1;
+/**
+ * Snapshots that can run at once on one map: a stamp with its snapshot bits must stay a small integer on every
+ * V8 build (below 2^30).
+ */
+export const SNAPSHOT_BIT_COUNT = 6;
+const ALL_SNAPSHOT_BITS = (1 << SNAPSHOT_BIT_COUNT) - 1;
+
 export class ValueMap implements Iterable<[string, Value]> {
   private readonly map = new KeyMap<StoredValue>();
   private readonly strings = new StringSlab();
-  /** Access stamps of the keys whose value is not in the slab (exactly those). */
+  /** Access stamps of the keys whose value is not in the slab (exactly those), with their snapshot bits above. */
   private readonly stamps = new KeyMap<number>();
+  /** Bits of the snapshots running on this map. */
+  private runningBits = 0;
+  /** Bits of ended snapshots that values may still carry. */
+  private dirtyBits = 0;
 
   get size(): number {
     return this.map.size;
@@ -98,7 +119,7 @@ export class ValueMap implements Iterable<[string, Value]> {
       this.map.set(key, handle);
       return true;
     }
-    this.stamps.set(key, stamp);
+    this.stamps.set(key, stamp | (this.runningBits << STAMP_BITS));
     this.map.set(key, value);
     return false;
   }
@@ -124,13 +145,65 @@ export class ValueMap implements Iterable<[string, Value]> {
 
   /** The access stamp of `key`, whose value is stored as `stored` (from getStored: no lookup for a slab string). */
   storedStamp(key: string, stored: StoredValue): number {
-    return typeof stored === 'number' ? this.strings.stamp(stored) : (this.stamps.get(key) ?? 0);
+    return typeof stored === 'number' ? this.strings.stamp(stored) : (this.stamps.get(key) ?? 0) & STAMP_MASK;
   }
 
   /** Sets the access stamp of `key`, whose value is stored as `stored` (see storedStamp). */
   setStoredStamp(key: string, stored: StoredValue, stamp: number): void {
     if (typeof stored === 'number') this.strings.setStamp(stored, stamp);
-    else this.stamps.set(key, stamp);
+    else if ((this.runningBits | this.dirtyBits) === 0) this.stamps.set(key, stamp);
+    else this.stamps.set(key, stamp | ((this.stamps.get(key) ?? 0) & ~STAMP_MASK));
+  }
+
+  /** A snapshot bit for a cut that holds this map (see above): clean on every value. */
+  takeSnapshotBit(): number {
+    let free = ALL_SNAPSHOT_BITS & ~(this.runningBits | this.dirtyBits);
+    if (free === 0) {
+      this.sweepSnapshotBits(this.dirtyBits);
+      free = ALL_SNAPSHOT_BITS & ~this.runningBits;
+    }
+    if (free === 0) throw new Error(`more than ${SNAPSHOT_BIT_COUNT} snapshots at once on one database`);
+    const bit = free & -free;
+    this.runningBits |= bit;
+    this.strings.newSlotBits = this.runningBits;
+    return bit;
+  }
+
+  /** The snapshot that took `bit` has ended; values keep it until a sweep. */
+  releaseSnapshotBit(bit: number): void {
+    this.runningBits &= ~bit;
+    this.dirtyBits |= bit;
+    this.strings.newSlotBits = this.runningBits;
+  }
+
+  /**
+   * Whether snapshot `bit` is set on `key`'s value `stored` (as getStored gave it, now or earlier). A value that is
+   * not a slab string and whose key has no stamp any more has left the map or the slab took its key's new value:
+   * the change that did it came after the hook, which wrote the value, so it counts as set.
+   */
+  hasSnapshotBit(key: string, stored: StoredValue, bit: number): boolean {
+    if (typeof stored === 'number') return this.strings.hasBit(stored, bit);
+    const tagged = this.stamps.get(key);
+    return tagged === undefined || (tagged & (bit << STAMP_BITS)) !== 0;
+  }
+
+  /** Like hasSnapshotBit, and sets the bit. */
+  testAndSetSnapshotBit(key: string, stored: StoredValue, bit: number): boolean {
+    if (typeof stored === 'number') return this.strings.testAndSetBit(stored, bit);
+    const tagged = this.stamps.get(key);
+    if (tagged === undefined || (tagged & (bit << STAMP_BITS)) !== 0) return true;
+    this.stamps.set(key, tagged | (bit << STAMP_BITS));
+    return false;
+  }
+
+  /** Clears `bits` from every value. */
+  private sweepSnapshotBits(bits: number): void {
+    this.strings.clearBits(bits);
+    const tags = bits << STAMP_BITS;
+    this.stamps.forEach((tagged, key) => {
+      if ((tagged & tags) !== 0) this.stamps.set(key, tagged & ~tags);
+    });
+    this.dirtyBits &= ~bits;
   }
 
   /** Sets the access stamp of `key`, if it exists. */

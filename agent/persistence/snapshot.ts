@@ -16,69 +16,49 @@
  * 3. Every key change goes through `beforeMutate(db, key)` first (keyspace/database.ts's invariant). The first
  *    time a key of the cut is about to change, the snapshot writes it out at once, with its value *as it is now*,
  *    which is still its value at the cut (a deleted key is written with its old value; a collection changed in
- *    place, by LPUSH say, is written before the push), and remembers the key as done. A key that did not exist
- *    yet is remembered too, as created after the cut, and never written. RDB entries may come in any order (the
- *    encoder switches databases with SELECTDB as needed), so nothing has to be kept for later: no copies.
- * 4. The walk must then skip keys already done, and a change must not write a key the walk already wrote. A JS
- *    Map has no positions to compare, and a "done" Set of every key would cost memory (and a hash insertion) per
- *    key of the dataset. Instead the walk goes in an order that can be computed from the key itself: a database
- *    of n keys is walked in P = ceil(n / keysPerPass) passes (at most one per shard), a key belongs to the pass
- *    `shardOf(key) mod P`, so a pass is a group of the KeyMap's shards (keyspace/keyMap.ts), and a pass first
- *    *collects* its keys (and values) from its live shards into an array, in Map order, then *writes* them in
- *    that order (so the walk reads memory in the order the values were allocated). Values are collected as the
- *    dict stores them (a string in its slab as the slot's handle, keyspace/valueMap.ts) and read when written (the
- *    sink gets such a string as its bytes, model.ts's StoredBytes, and copies them then): a handle stays valid
- *    until its key changes, and the hook below sees that change first. While it collects,
- *    an open-addressing table of 32-bit slots maps each collected key to its position, so whether the walk is
- *    past a key is one probe and a compare with the write cursor. When a key is about to change:
- *      its pass < current pass, or its position < write cursor  -> written by the walk already, nothing to do;
- *      collected, not written yet                                -> write it now and set its change flag (a byte
- *                                                                  per collected key), which the walk skips;
- *      otherwise (a later pass, or not collected yet)            -> write it now and add it to its pass's marks,
- *                                                                  which the collection skips.
- *    So the walk asks the marks (KeyMarks) once per key while it collects and never while it writes. The array,
- *    table and flags of one pass hold about keysPerPass keys and are dropped when the pass ends. A key deleted
- *    and re-created while its pass collects comes back at the end of the Map's order: it is marked too, which
- *    keeps it from being collected twice; a key created after the cut is marked at its creation, so it is never
- *    written at all.
+ *    place, by LPUSH say, is written before the push). RDB entries may come in any order (the encoder switches
+ *    databases with SELECTDB as needed), so nothing has to be kept for later: no copies.
+ * 4. Which keys are done (written by the walk or by a change, or holding a value stored after the cut, never to
+ *    be written) is a bit carried by the value itself: each snapshot takes one bit of each map of its cut, and the
+ *    map keeps it with every value (keyspace/valueMap.ts: a slab string's slot header, any other value's stamp
+ *    word). A value stored while the snapshot runs gets the bit from the start; the hook and the walk write a
+ *    value only if they are the ones setting its bit. So the question "done?" costs no table of keys and no hash:
+ *    the hook reads a byte of the slot the change is about to free anyway, the walk one of the slot it is about to
+ *    copy. A key that leaves the map (deleted, or renamed away) was written by the hook first; its old slot keeps
+ *    the bit until it is stored again, which gives it the bits of the running snapshots, so a handle the walk
+ *    collected earlier can always be asked.
+ *    The walk goes over a database in P = ceil(n / keysPerPass) passes (at most one per shard); a pass is a group
+ *    of the KeyMap's shards: it first *collects* the keys not done and their values from its live shards into an
+ *    array, in Map order, then *writes* them in that order (so the walk reads memory in the order the values were
+ *    allocated), asking each value's bit again, since a change may have written it meanwhile. Values are
+ *    collected as the dict stores them (a string in its slab as the slot's handle) and read when written (the
+ *    sink gets such a string as its bytes, model.ts's StoredBytes, and copies them then).
  *
- * Costs: the cut is instant; each slice does a bounded amount of work (the driver gives a time and byte budget);
- * the extra memory is one mark (a KeyMarks slot) per key changed during the snapshot (proportional to what is
- * written meanwhile) and the array, table and flags of one pass (bounded by keysPerPass), plus the bytes the
- * consumer has not pulled yet. The walk visits each key once (hashing it for the position table and the marks) and
- * never inserts the keys it writes into a hash table.
+ * Costs: the cut is instant (a sweep of the map's bits once every SNAPSHOT_BIT_COUNT snapshots: one pass over its
+ * slab and stamps); each slice does a bounded amount of work (the driver gives a time and byte budget); the extra
+ * memory is the array of one pass (bounded by keysPerPass), plus the bytes the consumer has not pulled yet. The
+ * walk visits each key once and never hashes or inserts the keys it writes.
  * Limits: one value is encoded in one go, so a single huge collection costs one slice proportional to its size
  * (Redis's DUMP of it costs the same), and so does the first change of such a key during a snapshot. Access
  * metadata (IDLE/FREQ, written only under LRU/LFU eviction policies) is read when the key is written, not frozen
- * at the cut, because reads update it without any hook.
+ * at the cut, because reads update it without any hook. At most SNAPSHOT_BIT_COUNT snapshots run at once on one
+ * database (a BGSAVE, an AOF rewrite and one full sync at a time need three).
  *
  * Several snapshots may run at once (a BGSAVE and a replica's full sync); each is independent, and the registry
  * forwards the keyspace's hooks to all of them. The entries go to a sink (the RDB encoder in rdbSnapshot.ts, the
  * AOF rewrite's command writer), so the same walk serves files, sockets and fan-out.
  */
 import type { Database, Keyspace } from '../keyspace/database';
-import { KEY_MAP_SHARDS, keyHash, shardOf, type KeyMap } from '../keyspace/keyMap';
+import { KEY_MAP_SHARDS, shardOf, type KeyMap } from '../keyspace/keyMap';
 import type { StoredValue, ValueMap } from '../keyspace/valueMap';
 import { entryOf, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
 
-/** Keys a pass may collect: bounds the array and position table of one pass (about PASS_KEY_BYTES per key). */
+/** Keys a pass may collect: bounds the array of one pass (PASS_ENTRY_BYTES per key). */
 export const DEFAULT_KEYS_PER_PASS = 256 * 1024;
 
 /** Bytes per collected key in a pass's array (a key and a value reference, with growth slack). */
 const PASS_ENTRY_BYTES = 24;
-
-/** Bytes per slot of a pass's position table (an Int32Array). */
-const POSITION_SLOT_BYTES = 4;
-
-/** Bytes per collected key of a pass's change flags (a Uint8Array). */
-const CHANGED_FLAG_BYTES = 1;
-
-/** Rough bytes per key remembered in a pass's marks (a tag and a key reference per slot, half full or more). */
-const KEY_MARK_BYTES = 24;
-
-/** Slots of a pass's marks when its first key is marked (doubling from there). */
-const KEY_MARKS_MIN_SLOTS = 64;
 
 export interface SnapshotOptions {
   /** Which access metadata entries carry (IDLE/FREQ), as the eviction policy decides. */
@@ -101,19 +81,15 @@ interface DbCut {
   readonly id: number;
   readonly dict: ValueMap;
   readonly expires: KeyMap<number>;
+  /** This snapshot's bit on the dict's values (see the design above). */
+  readonly bit: number;
   readonly passes: number;
   /** Pass being collected or written (passes when finished). */
   pass: number;
-  /** Keys already written by a change, or created after the cut (never to be written), per pass. */
-  readonly marks: Array<KeyMarks | null>;
   /** The pass's live iterator over the Map while it collects; null once it writes. */
   iter: IterableIterator<[string, StoredValue]> | null;
   /** The current pass's keys and values at collection, alternating, in Map order; null before it started. */
   entries: Array<string | StoredValue> | null;
-  /** Open addressing, linear probing: 1 + the key's index in `entries`, 0 for a free slot. */
-  positions: Int32Array;
-  /** By index in `entries`: 1 once a change wrote that key (the walk skips it), 0 otherwise. */
-  changed: Uint8Array;
   /** Index of the next key of `entries` to write. */
   cursor: number;
 }
@@ -131,82 +107,6 @@ export interface SnapshotStats {
 /** Which pass a key belongs to: its shard's group (see KeyMap.groupEntries). */
 export function passOf(key: string, passes: number): number {
   return shardOf(key) % passes;
-}
-
-const NO_POSITIONS = new Int32Array(0);
-const NO_CHANGES = new Uint8Array(0);
-
-/** Slots of a position table for `keys` keys: a power of two, at most half full. */
-function positionSlotsFor(keys: number): number {
-  let slots = 16;
-  while (slots < keys * 2) slots *= 2;
-  return slots;
-}
-
-/**
- * The first slot to probe for a hash: its top bits after a Fibonacci multiply, because the low bits of the keys
- * of one pass are alike (they chose the pass).
- */
-function firstSlot(hash: number, slots: number): number {
-  return Math.imul(hash, 0x9e3779b1) >>> (32 - (31 - Math.clz32(slots)));
-}
-
-/** The first free slot for `hash` in an open-addressing table of 32-bit slots (0: free), probing linearly. */
-function freeSlot(table: Int32Array, hash: number): number {
-  const mask = table.length - 1;
-  let slot = firstSlot(hash, table.length);
-  while (table[slot] !== 0) slot = (slot + 1) & mask;
-  return slot;
-}
-
-/** Records that the key with `hash` is at `index` of its pass's entries. */
-function insertPosition(positions: Int32Array, hash: number, index: number): void {
-  positions[freeSlot(positions, hash)] = index + 1;
-}
-
-/**
- * The marks of one pass: a set of keys in open addressing over their keyHash, which the walk and the hook have at
- * hand. Asking about an unmarked key (most keys the walk collects) reads one slot of a typed array, where a V8 Set
- * would read its bucket, an entry and the stored key string: under a write load this probe is per key collected
- * and per write.
- */
-export class KeyMarks {
-  /** keyHash | 1 per slot (0: free), which also picks the first slot; the key string in the same slot of `keys`. */
-  private tags = new Int32Array(KEY_MARKS_MIN_SLOTS);
-  private keys: string[] = new Array<string>(KEY_MARKS_MIN_SLOTS);
-  size = 0;
-
-  /** Whether `key` is marked; `hash` is keyHash(key). */
-  has(key: string, hash: number): boolean {
-    const tags = this.tags;
-    const tag = hash | 1;
-    const mask = tags.length - 1;
-    for (let slot = firstSlot(tag, tags.length); tags[slot] !== 0; slot = (slot + 1) & mask) {
-      if (tags[slot] === tag && this.keys[slot] === key) return true;
-    }
-    return false;
-  }
-
-  /** Marks `key`, which must not be marked yet; `hash` is keyHash(key). */
-  add(key: string, hash: number): void {
-    // Keep the table at most half full.
-    if (this.size * 2 >= this.tags.length) this.grow();
-    this.place(key, hash | 1);
-    this.size++;
-  }
-
-  private place(key: string, tag: number): void {
-    const slot = freeSlot(this.tags, tag);
-    this.tags[slot] = tag;
-    this.keys[slot] = key;
-  }
-
-  private grow(): void {
-    const { tags, keys } = this;
-    this.tags = new Int32Array(tags.length * 2);
-    this.keys = new Array<string>(tags.length * 2);
-    for (let slot = 0; slot < tags.length; slot++) if (tags[slot] !== 0) this.place(keys[slot], tags[slot]);
-  }
 }
 
 /**
@@ -275,6 +175,18 @@ export class KeyspaceSnapshot {
     this.accessMode = options.accessMode ?? 'none';
     this.nowMs = options.nowMs ?? Date.now;
     const keysPerPass = Math.max(1, options.keysPerPass ?? DEFAULT_KEYS_PER_PASS);
+    try {
+      this.cutDatabases(keyspace, keysPerPass);
+    } catch (err) {
+      // No bit left on one of the dicts: give back those taken on the others.
+      this.release();
+      throw err;
+    }
+    if (this.cuts.length === 0) this.finished = true;
+    else registry.add(this);
+  }
+
+  private cutDatabases(keyspace: Keyspace, keysPerPass: number): void {
     for (const db of keyspace.dbs) {
       const keyCount = db.dict.size;
       if (keyCount === 0) continue;
@@ -283,13 +195,11 @@ export class KeyspaceSnapshot {
         id: db.id,
         dict: db.dict,
         expires: db.expires,
+        bit: db.dict.takeSnapshotBit(),
         passes,
         pass: 0,
-        marks: new Array<KeyMarks | null>(passes).fill(null),
         iter: null,
         entries: null,
-        positions: NO_POSITIONS,
-        changed: NO_CHANGES,
         cursor: 0,
       };
       this.cuts.push(cut);
@@ -297,8 +207,6 @@ export class KeyspaceSnapshot {
       this.dbSizes.set(db.id, { keyCount, expiresCount: db.expires.size });
       this.stats.keysTotal += keyCount;
     }
-    if (this.cuts.length === 0) this.finished = true;
-    else registry.add(this);
   }
 
   get done(): boolean {
@@ -330,39 +238,22 @@ export class KeyspaceSnapshot {
   private startPass(cut: DbCut): void {
     cut.entries = [];
     cut.cursor = 0;
-    this.setPositions(cut, positionSlotsFor(cut.dict.groupSize(cut.pass, cut.passes)));
     cut.iter = cut.dict.groupStored(cut.pass, cut.passes);
   }
 
-  /** A position table of `slots` and room for half as many change flags (those already set are kept). */
-  private setPositions(cut: DbCut, slots: number): void {
-    this.addExtra((slots - cut.positions.length) * (POSITION_SLOT_BYTES + CHANGED_FLAG_BYTES / 2));
-    cut.positions = new Int32Array(slots);
-    const changed = new Uint8Array(slots >> 1);
-    changed.set(cut.changed);
-    cut.changed = changed;
-  }
-
   /**
-   * Collects the current pass's keys from the live Map, skipping marked ones. Returns true once the Map is
-   * exhausted (the pass goes on to writing), false when `shouldStop()` said so first.
+   * Collects the current pass's keys not done yet from the live Map. Returns true once the Map is exhausted (the
+   * pass goes on to writing), false when `shouldStop()` said so first.
    */
   private collect(cut: DbCut, shouldStop: () => boolean, checkEvery: number): boolean {
-    const marks = cut.marks[cut.pass];
+    const { dict, bit } = cut;
     const entries = cut.entries!;
     const before = entries.length;
     let sinceCheck = 0;
     let stopped = false;
     // for..of over the live iterator: leaving the loop does not close a Map iterator, so the pass resumes here.
     for (const [key, value] of cut.iter!) {
-      const hash = keyHash(key);
-      if (marks === null || !marks.has(key, hash)) {
-        const index = entries.length >> 1;
-        entries.push(key, value);
-        // Keep the table at most half full.
-        if (index * 2 >= cut.positions.length) this.growPositions(cut);
-        insertPosition(cut.positions, hash, index);
-      }
+      if (!dict.hasSnapshotBit(key, value, bit)) entries.push(key, value);
       if (++sinceCheck >= checkEvery) {
         sinceCheck = 0;
         if (shouldStop()) {
@@ -377,24 +268,18 @@ export class KeyspaceSnapshot {
     return true;
   }
 
-  /** More keys than expected fell into this pass: a bigger table, filled again from the entries. */
-  private growPositions(cut: DbCut): void {
-    this.setPositions(cut, cut.positions.length * 2);
-    const entries = cut.entries!;
-    for (let i = 0; i < entries.length >> 1; i++)
-      insertPosition(cut.positions, keyHash(entries[i * 2] as string), i);
-  }
-
-  /** Writes the collected keys in order, skipping keys that a change wrote since they were collected. */
+  /** Writes the collected keys in order, skipping those a change wrote since they were collected. */
   private writeCollected(cut: DbCut, shouldStop: () => boolean, checkEvery: number): boolean {
+    const { dict, bit } = cut;
     const entries = cut.entries!;
     const count = entries.length >> 1;
-    const changed = cut.changed;
     let sinceCheck = 0;
     while (cut.cursor < count) {
       const i = cut.cursor++;
-      if (changed[i] === 0) {
-        this.sink(this.entry(cut, entries[i * 2] as string, entries[i * 2 + 1] as StoredValue), false);
+      const key = entries[i * 2] as string;
+      const stored = entries[i * 2 + 1] as StoredValue;
+      if (!dict.testAndSetSnapshotBit(key, stored, bit)) {
+        this.sink(this.entry(cut, key, stored), false);
         this.stats.keysWritten++;
       }
       if (++sinceCheck >= checkEvery) {
@@ -406,16 +291,8 @@ export class KeyspaceSnapshot {
   }
 
   private endPass(cut: DbCut): void {
-    const marks = cut.marks[cut.pass];
-    this.addExtra(
-      -KEY_MARK_BYTES * (marks?.size ?? 0) -
-        (cut.entries!.length / 2) * PASS_ENTRY_BYTES -
-        cut.positions.length * (POSITION_SLOT_BYTES + CHANGED_FLAG_BYTES / 2),
-    );
-    cut.marks[cut.pass] = null;
+    this.addExtra(-(cut.entries!.length / 2) * PASS_ENTRY_BYTES);
     cut.entries = null;
-    cut.positions = NO_POSITIONS;
-    cut.changed = NO_CHANGES;
     cut.pass++;
     if (cut.pass < cut.passes) return;
     this.byDict.delete(cut.dict);
@@ -426,60 +303,22 @@ export class KeyspaceSnapshot {
     }
   }
 
-  /** The index of `key` in the current pass's collected entries, -1 when it was not collected (yet). */
-  private collectedIndex(cut: DbCut, key: string, hash: number): number {
-    const positions = cut.positions;
-    const mask = positions.length - 1;
-    const entries = cut.entries!;
-    for (let slot = firstSlot(hash, positions.length); positions[slot] !== 0; slot = (slot + 1) & mask) {
-      const index = positions[slot] - 1;
-      if (entries[index * 2] === key) return index;
-    }
-    return -1;
-  }
-
   /** The entry of `key` with `stored`, its value as the dict stores it (read by the sink, at once). */
   private entry(cut: DbCut, key: string, stored: StoredValue): RdbEntry {
     return entryOf(cut, key, stored, this.accessMode, this.accessMode === 'none' ? 0 : this.nowMs());
   }
 
-  /** The keyspace hook: `key` of `db` is about to change: write it now unless it is done already. */
+  /** The keyspace hook: `key` of `db` is about to change: write its value now unless it is done already. */
   beforeMutate(db: Database, key: string): void {
     const cut = this.byDict.get(db.dict);
     if (cut === undefined) return;
-    const pass = passOf(key, cut.passes);
-    if (pass < cut.pass) return;
-    const hash = keyHash(key);
-    if (pass === cut.pass && cut.entries !== null) {
-      const index = this.collectedIndex(cut, key, hash);
-      if (index >= 0) {
-        if (index < cut.cursor || cut.changed[index] === 1) return; // written by the walk, or by a change
-        cut.changed[index] = 1;
-        // While the pass still collects, a key deleted now and created again comes back at the end of the Map's
-        // order: its mark keeps the collection from taking it twice.
-        if (cut.iter !== null) this.mark(cut, pass, key, hash);
-        // The collected value is the current one: any change since its collection would have come here first.
-        this.writeChanged(cut, key, cut.entries![index * 2 + 1] as StoredValue);
-        return;
-      }
-    }
-    const marks = cut.marks[pass];
-    if (marks !== null && marks.has(key, hash)) return;
-    this.mark(cut, pass, key, hash);
-    const value = cut.dict.getStored(key);
-    if (value === undefined) return; // created after the cut
-    this.writeChanged(cut, key, value);
-  }
-
-  private mark(cut: DbCut, pass: number, key: string, hash: number): void {
-    (cut.marks[pass] ??= new KeyMarks()).add(key, hash);
-    this.addExtra(KEY_MARK_BYTES);
-  }
-
-  private writeChanged(cut: DbCut, key: string, value: StoredValue): void {
+    const stored = cut.dict.getStored(key);
+    // Not in the map: created now, after the cut (its value will carry the bit), or nothing to change.
+    if (stored === undefined) return;
+    if (cut.dict.testAndSetSnapshotBit(key, stored, cut.bit)) return;
     this.stats.keysChangedDuringSnapshot++;
     this.stats.keysWritten++;
-    this.sink(this.entry(cut, key, value), true);
+    this.sink(this.entry(cut, key, stored), true);
   }
 
   /**
@@ -498,6 +337,7 @@ export class KeyspaceSnapshot {
   private release(): void {
     this.registry.remove(this);
     this.byDict.clear();
+    for (const cut of this.cuts) cut.dict.releaseSnapshotBit(cut.bit);
     this.cuts.length = 0;
     this.stats.extraBytes = 0;
   }
