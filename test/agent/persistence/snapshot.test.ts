@@ -76,6 +76,16 @@ function populate(ks: Keyspace, rand: () => number, keys: number): void {
   }
 }
 
+/** A keyspace of about `keys` random keys from `seed`, with its registry, clock and the generator to go on with. */
+function populatedKeyspace(seed: number, keys: number) {
+  const rand = prng(seed);
+  const registry = new SnapshotRegistry();
+  const now = { ms: NOW_MS };
+  const ks = makeKeyspace(registry, now);
+  populate(ks, rand, keys);
+  return { rand, registry, now, ks };
+}
+
 function randomKey(db: Database, rand: () => number, keys: number): string {
   if (db.size > 0 && rand() < 0.7) {
     const at = Math.floor(rand() * db.size);
@@ -254,11 +264,7 @@ describe('fork-less snapshot', () => {
   });
 
   it('runs several snapshots at once, each an image of its own cut', () => {
-    const rand = prng(7);
-    const registry = new SnapshotRegistry();
-    const now = { ms: NOW_MS };
-    const ks = makeKeyspace(registry, now);
-    populate(ks, rand, 300);
+    const { rand, registry, now, ks } = populatedKeyspace(7, 300);
     const firstImage = imageOf(ks);
     const first: RdbEntry[] = [];
     const a = new KeyspaceSnapshot(ks, registry, keepIn(first), { keysPerPass: 16 });
@@ -283,11 +289,7 @@ describe('fork-less snapshot', () => {
   });
 
   it('more snapshots in a row than a database has bits: ended ones are swept, every image is its cut', () => {
-    const rand = prng(31);
-    const registry = new SnapshotRegistry();
-    const now = { ms: NOW_MS };
-    const ks = makeKeyspace(registry, now);
-    populate(ks, rand, 200);
+    const { rand, registry, now, ks } = populatedKeyspace(31, 200);
     let step = 0;
     for (let round = 0; round < SNAPSHOT_BIT_COUNT * 3; round++) {
       const expected = imageOf(ks);
