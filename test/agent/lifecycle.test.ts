@@ -177,7 +177,8 @@ describe('connection limits and timeouts', () => {
       await waitFor(
         async () => ((await server.client.client('LIST')) as string).trim().split('\n').length === 3,
       );
-      const res = await rawExchange(server.port, 'PING\r\n');
+      // Nothing is sent: the refusal comes on accept, and input left unread would make the close a reset.
+      const res = await rawExchange(server.port, '');
       expect(res).toEqual({ received: '-ERR max number of clients reached\r\n', closed: true });
       expect(await server.client.info('stats')).toMatch(/rejected_connections:1\r\n/);
     } finally {
@@ -206,7 +207,7 @@ describe('connection limits and timeouts', () => {
         await waitFor(async () =>
           server.client.info('clients').then((i) => /connected_clients:68\r\n/.test(i)),
         );
-        const res = await rawExchange(server.port, 'PING\r\n');
+        const res = await rawExchange(server.port, ''); // unread input would make the close a reset
         expect(res).toEqual({ received: '-ERR max number of clients reached\r\n', closed: true });
       } finally {
         for (const s of extra) s.destroy();

@@ -126,7 +126,7 @@ describe('INFO replication', () => {
         /connected_clients:(\d+)/.exec(await s.client.info('clients'))![1];
       // The master link and the test's client fill a limit of 2: one more connection is refused.
       await replica.client.config('SET', 'maxclients', '2');
-      const extra = await rawExchange(replica.port, 'PING\r\n');
+      const extra = await rawExchange(replica.port, ''); // unread input would make the close a reset
       seen[kind] = { master: await clients(master), replica: await clients(replica), extra: extra.received };
     }
     expect(seen.agent).toEqual(seen.redis);
