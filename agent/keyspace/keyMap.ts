@@ -129,13 +129,6 @@ export class KeyMap<V> implements Iterable<[string, V]> {
     const shards = this.shards.filter((_, s) => s % groups === group);
     return new ShardsIterator(shards, (m) => m.entries());
   }
-
-  /** How many entries groupEntries(group, groups) would visit now. */
-  groupSize(group: number, groups: number): number {
-    let n = 0;
-    for (let s = group; s < KEY_MAP_SHARDS; s += groups) n += this.shards[s].size;
-    return n;
-  }
 }
 
 /** Chains the live iterators of the shards, opening each when the previous one is done. */

